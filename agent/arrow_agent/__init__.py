@@ -1,3 +1,3 @@
-"""ARROW inventory agent: collects a device's hardware facts and submits them. Standard library only."""
+"""ARROW inventory agent: collects a device's hardware facts and submits them (stdlib only)."""
 
 __version__ = "0.1.0"

@@ -1,0 +1,54 @@
+# ARROW Auto-Inventory: `make run` serves the demo on SQLite; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export PYTHONPATH := $(CURDIR)/agent
+ARROW_BIND ?= 127.0.0.1:8000
+WORKERS ?= 2
+
+.PHONY: run serve test test-fast test-slow lint setup-app setup-dev lock e2e bench image clean
+
+$(VENV)/.app-installed: requirements/app.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check --require-hashes -r requirements/app.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements/dev.txt $(VENV)/.app-installed
+	$(VENV)/bin/pip install -q --disable-pip-version-check --require-hashes -r requirements/dev.txt
+	touch $@
+
+setup-app: $(VENV)/.app-installed
+setup-dev: $(VENV)/.dev-installed
+
+# The demo: SQLite under var/ unless DATABASE_URL says otherwise.
+run: setup-app
+	$(PY) manage.py arrow_setup
+	$(PY) manage.py migrate --no-input -v 0
+	$(PY) manage.py demo_data --quiet-login
+	$(PY) manage.py collectstatic --no-input -v 0
+	@$(PY) manage.py arrow_banner --bind "$(ARROW_BIND)"
+	exec $(VENV)/bin/gunicorn arrow.wsgi:application --bind "$(ARROW_BIND)" --workers $(WORKERS) \
+		--access-logfile - --forwarded-allow-ips "*"
+
+lint: setup-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# Every test: ruff, the whole suite on PostgreSQL, and the fast suite again on SQLite.
+test: setup-dev lint
+	$(PY) manage.py check --fail-level WARNING
+	DATABASE_URL="$$(bash scripts/testdb.sh)" $(PY) -m pytest -p no:cacheprovider -q
+	DATABASE_URL="sqlite:///$(CURDIR)/var/test-sqlite.sqlite3" $(PY) -m pytest -p no:cacheprovider -q \
+		tests/unit tests/integration -m "not postgres"
+
+test-fast: setup-dev
+	DATABASE_URL="sqlite:///$(CURDIR)/var/test-sqlite.sqlite3" $(PY) -m pytest -q -x \
+		tests/unit tests/integration -m "not postgres"
+
+lock:
+	cd requirements && uv pip compile --python-version 3.11 --generate-hashes app.in -o app.txt \
+		&& uv pip compile --python-version 3.11 --generate-hashes dev.in -o dev.txt
+
+clean:
+	rm -rf var build .pytest_cache

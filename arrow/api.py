@@ -1,0 +1,80 @@
+"""The NinjaAPI: routers, and the one place that turns errors into HTTP responses."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import DatabaseError, InterfaceError, OperationalError
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from inventory.api import admin, service
+from inventory.errors import InventoryError
+
+log = logging.getLogger("arrow.api")
+
+api = NinjaAPI(
+    title="ARROW Auto-Inventory",
+    version="1.0",
+    description="Service endpoints (X-Service-Api-Key) and the admin API (Bearer token).",
+    urls_namespace="api",
+)
+api.add_router("/inventory", service)
+api.add_router("/", admin)
+
+
+@api.exception_handler(InventoryError)
+def inventory_error(request, exc: InventoryError):
+    return api.create_response(request, exc.as_dict(), status=exc.status_code)
+
+
+def _field_of(loc) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "payload", "query", "path")]
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if part.isdigit() else (f".{part}" if text else part)
+    return text or "body"
+
+
+@api.exception_handler(NinjaValidationError)
+def validation_error(request, exc: NinjaValidationError):
+    errors = [
+        {
+            "field": _field_of(e.get("loc", ())),
+            "code": e.get("type", "invalid"),
+            "message": e["msg"],
+        }
+        for e in exc.errors
+    ]
+    first = errors[0] if errors else {"field": "body", "code": "invalid", "message": "invalid"}
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
+    body = {"code": first["code"], "field": first["field"], "detail": detail, "errors": errors}
+    return api.create_response(request, body, status=400)
+
+
+@api.exception_handler(AuthenticationError)
+def auth_error(request, exc):
+    header = "Authorization" if request.path.startswith("/api/inventory/") is False else None
+    field = header or "X-Service-Api-Key"
+    body = {"code": "unauthorized", "field": field, "detail": f"missing or invalid {field}"}
+    return api.create_response(request, body, status=401)
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    body = {"code": "http_error", "field": None, "detail": str(exc)}
+    return api.create_response(request, body, status=exc.status_code)
+
+
+@api.exception_handler(DatabaseError)
+def database_error(request, exc: DatabaseError):
+    if isinstance(exc, OperationalError | InterfaceError):
+        log.error("database unavailable: %s", exc.__class__.__name__)
+        body = {
+            "code": "database_unavailable",
+            "field": None,
+            "detail": "the database is unavailable; retry shortly",
+        }
+        return api.create_response(request, body, status=503)
+    raise exc

@@ -1,0 +1,374 @@
+"""The inventory API: the three documented service endpoints and the admin API.
+
+Handlers authenticate (declared on the router), parse, call one service or selector and shape
+the output. Errors are InventoryError, turned into JSON once in arrow/api.py.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Query, Router
+
+from inventory import selectors
+from inventory.auth import AdminToken, ServiceKey
+from inventory.models import Device, DeviceRequest, DeviceSpec, Organization
+from inventory.schemas import (
+    BulkLineOut,
+    CheckMacIn,
+    CheckMacOut,
+    DeviceDetailOut,
+    DeviceEditIn,
+    DeviceOut,
+    ErrorOut,
+    OrganizationIn,
+    OrganizationOut,
+    QuickAddBulkIn,
+    QuickAddIn,
+    RequestIn,
+    RequestOut,
+    SpecIn,
+    SpecOut,
+    SubmitOut,
+    UpdateStatusIn,
+    UpdateStatusOut,
+)
+from inventory.services import catalog, devices
+from inventory.services.boot import boot_decide_for_mac
+from inventory.services.status import device_status_bulk_update
+from inventory.services.submission import submission_process, submission_record
+
+service = Router(tags=["inventory service"], auth=ServiceKey())
+admin = Router(tags=["admin"], auth=AdminToken())
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 503: ErrorOut}
+
+SUBMIT_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["inventory_data"],
+                    "properties": {
+                        "inventory_data": {
+                            "type": "object",
+                            "required": ["mac_address"],
+                            "properties": {
+                                "mac_address": {
+                                    "type": "array",
+                                    "items": {"type": "string"},
+                                    "description": '"iface:MAC" pairs, or bare MACs',
+                                },
+                                "device_name": {"type": ["string", "null"]},
+                                "serial_number": {"type": ["string", "null"]},
+                                "device_spec": {"type": ["string", "null"]},
+                                "has_modem": {"type": ["boolean", "null"]},
+                                "imei": {"type": ["string", "null"]},
+                                "hardware_generated_sn": {"type": ["boolean", "null"]},
+                                "sn_source": {
+                                    "type": ["string", "null"],
+                                    "enum": ["dmidecode", "bios", "chassis", None],
+                                },
+                                "hardware": {"type": ["object", "null"]},
+                            },
+                        }
+                    },
+                },
+                "example": {
+                    "inventory_data": {
+                        "mac_address": ["eth0:00:e0:4c:92:f7:a4", "wlo1:08:bf:b8:c0:c5:83"],
+                        "device_name": "PVE-1234",
+                        "serial_number": "ABC123XYZ",
+                        "device_spec": "Intel NUC 11 Pro",
+                        "has_modem": True,
+                        "imei": "123456789012345",
+                        "hardware_generated_sn": True,
+                        "sn_source": "dmidecode",
+                    }
+                },
+            }
+        },
+    }
+}
+
+
+@service.post("/check-mac", response={200: CheckMacOut, **ERRORS})
+def check_mac(request: HttpRequest, payload: CheckMacIn):
+    decision = boot_decide_for_mac(payload.mac_address)
+    return {
+        "needs_inventory": decision.needs_inventory,
+        "device_id": decision.device_id,
+        "organization": decision.organization,
+    }
+
+
+@service.post("/submit", response={200: SubmitOut, **ERRORS}, openapi_extra=SUBMIT_DOC)
+def submit(request: HttpRequest):
+    # No typed body on purpose: ninja would reject a malformed body before we could journal it.
+    entry = submission_record(
+        raw=request.body,
+        headers=dict(request.headers),
+        remote_addr=request.META.get("REMOTE_ADDR"),
+        credential=getattr(request, "arrow_credential", ""),
+    )
+    result = submission_process(entry=entry, bound_mac=getattr(request, "arrow_bound_mac", None))
+    return result
+
+
+@service.post("/update-status", response={200: UpdateStatusOut, **ERRORS})
+def update_status(request: HttpRequest, payload: UpdateStatusIn):
+    updated = device_status_bulk_update(
+        device_ids=payload.device_ids, new_status=payload.new_status
+    )
+    return {"updated": updated, "new_status": payload.new_status}
+
+
+# --- admin API: organizations, specs, requests --------------------------------------------------
+
+
+def _staff_only(request: HttpRequest) -> None:
+    from inventory.errors import InventoryError
+
+    if not request.user.is_staff:
+        raise InventoryError("forbidden", "staff only", field=None)
+
+
+@admin.get("/organizations", response=list[OrganizationOut])
+def organization_list(request):
+    orgs = selectors.visible_organizations(request.user)
+    return list(orgs if orgs is not None else Organization.objects.all())
+
+
+@admin.post("/organizations", response={201: OrganizationOut, **ERRORS})
+def organization_create(request, payload: OrganizationIn):
+    _staff_only(request)
+    return 201, catalog.organization_save(**payload.dict())
+
+
+@admin.put("/organizations/{org_id}", response={200: OrganizationOut, **ERRORS})
+def organization_edit(request, org_id: int, payload: OrganizationIn):
+    _staff_only(request)
+    _exists(Organization, org_id, "organization")
+    return catalog.organization_save(pk=org_id, **payload.dict())
+
+
+@admin.delete("/organizations/{org_id}", response={204: None, **ERRORS})
+def organization_delete(request, org_id: int):
+    _staff_only(request)
+    _delete(Organization, org_id, "organization")
+    return 204, None
+
+
+@admin.get("/specs", response=list[SpecOut])
+def spec_list(request):
+    return list(DeviceSpec.objects.all())
+
+
+@admin.post("/specs", response={201: SpecOut, **ERRORS})
+def spec_create(request, payload: SpecIn):
+    _staff_only(request)
+    return 201, catalog.spec_save(**payload.dict())
+
+
+@admin.put("/specs/{spec_id}", response={200: SpecOut, **ERRORS})
+def spec_edit(request, spec_id: int, payload: SpecIn):
+    _staff_only(request)
+    _exists(DeviceSpec, spec_id, "spec")
+    return catalog.spec_save(pk=spec_id, **payload.dict())
+
+
+@admin.delete("/specs/{spec_id}", response={204: None, **ERRORS})
+def spec_delete(request, spec_id: int):
+    _staff_only(request)
+    _delete(DeviceSpec, spec_id, "spec")
+    return 204, None
+
+
+def _request_out(req: DeviceRequest) -> dict:
+    return {
+        "id": req.pk,
+        "organization": req.organization.name,
+        "spec": req.spec.name if req.spec_id else None,
+        "status": req.status,
+        "target_macs": sorted(m.mac for m in req.macs.all()),
+        "note": req.note,
+        "created_at": req.created_at,
+    }
+
+
+@admin.get("/requests", response=list[RequestOut])
+def request_list(request, status: str | None = None):
+    qs = selectors.request_queryset(request.user).select_related("organization", "spec")
+    if status:
+        qs = qs.filter(status=status)
+    return [_request_out(r) for r in qs.prefetch_related("macs")]
+
+
+@admin.post("/requests", response={201: RequestOut, **ERRORS})
+def request_create(request, payload: RequestIn):
+    _check_org_access(request, payload.organization)
+    return 201, _request_out(catalog.request_save(**payload.dict()))
+
+
+@admin.get("/requests/{req_id}", response={200: RequestOut, **ERRORS})
+def request_get(request, req_id: int):
+    req = selectors.request_queryset(request.user).filter(pk=req_id).first()
+    if req is None:
+        raise _not_found("request", req_id)
+    return _request_out(req)
+
+
+@admin.put("/requests/{req_id}", response={200: RequestOut, **ERRORS})
+def request_edit(request, req_id: int, payload: RequestIn):
+    _check_org_access(request, payload.organization)
+    visible = selectors.request_queryset(request.user)
+    return _request_out(catalog.request_save(pk=req_id, visible=visible, **payload.dict()))
+
+
+# --- admin API: devices -------------------------------------------------------------------------
+
+
+def _device_out(device: Device) -> dict:
+    return {
+        **{f: getattr(device, f) for f in DeviceOut.model_fields if hasattr(device, f)},
+        "spec": device.spec.name if device.spec_id else None,
+        "organization": device.organization.name if device.organization_id else None,
+        "macs": [
+            {"mac": m.mac, "interface": m.interface, "shared": m.shared} for m in device.macs.all()
+        ],
+    }
+
+
+@admin.get("/devices", response={200: list[DeviceOut], **ERRORS})
+def device_list(
+    request,
+    q: str | None = None,
+    mac: str | None = None,
+    serial: str | None = None,
+    name: str | None = None,
+    organization: str | None = None,
+    inventory_status: str | None = None,
+    imaging_status: str | None = None,
+    has_modem: bool | None = None,
+    page: int = Query(1, ge=1),
+    page_size: int = Query(50, ge=1, le=500),
+):
+    qs = selectors.device_list(
+        user=request.user,
+        q=q,
+        mac=mac,
+        serial=serial,
+        name=name,
+        organization=organization,
+        inventory_status=inventory_status,
+        imaging_status=imaging_status,
+        has_modem=has_modem,
+    )
+    start = (page - 1) * page_size
+    return [_device_out(d) for d in qs[start : start + page_size]]
+
+
+@admin.get("/devices/{device_id}", response={200: DeviceDetailOut, **ERRORS})
+def device_detail(request, device_id: str):
+    device = selectors.device_get(device_id=device_id, user=request.user)
+    return {
+        **_device_out(device),
+        "hardware": device.hardware,
+        "history": [
+            {
+                "created_at": h.created_at,
+                "kind": h.kind,
+                "changes": h.changes,
+                "note": h.note,
+                "submission_id": h.submission_id,
+                "actor": h.actor.username if h.actor_id else None,
+            }
+            for h in selectors.device_history(device)
+        ],
+        "submissions": [
+            {
+                "id": s.id,
+                "received_at": s.received_at,
+                "outcome": s.outcome,
+                "error": s.error,
+                "device_id": s.device_id,
+                "conflict_device_ids": s.conflict_device_ids,
+                "body": s.body_text,
+                "remote_addr": s.remote_addr,
+            }
+            for s in selectors.device_submissions(device)
+        ],
+    }
+
+
+@admin.patch("/devices/{device_id}", response={200: DeviceOut, **ERRORS})
+def device_edit(request, device_id: str, payload: DeviceEditIn):
+    fields = payload.dict(exclude_unset=True)
+    if "organization" in fields:
+        _check_org_access(request, fields["organization"])
+    device = devices.device_update(
+        device_id=device_id,
+        actor=request.user,
+        visible=selectors.device_queryset(request.user),
+        **fields,
+    )
+    return _device_out(selectors.device_get(device_id=device.pk))
+
+
+@admin.post("/devices/quick-add", response={201: DeviceOut, **ERRORS})
+def quick_add(request, payload: QuickAddIn):
+    _check_org_access(request, payload.organization)
+    device = devices.device_quick_add(
+        mac_address=payload.mac_address, organization=payload.organization, actor=request.user
+    )
+    return 201, _device_out(selectors.device_get(device_id=device.pk))
+
+
+@admin.post("/devices/quick-add/bulk", response={200: list[BulkLineOut], **ERRORS})
+def quick_add_bulk(request, payload: QuickAddBulkIn):
+    _check_org_access(request, payload.organization)
+    lines = payload.macs if payload.macs is not None else (payload.csv or "")
+    return devices.device_quick_add_bulk(
+        macs=lines, organization=payload.organization, actor=request.user
+    )
+
+
+# --- helpers shared by the handlers above --------------------------------------------------------
+
+
+def _not_found(what: str, key):
+    from inventory.errors import NotFound
+
+    return NotFound(f"unknown_{what}", f"no {what} {key!r}", field="id")
+
+
+def _exists(model, pk, what: str) -> None:
+    if not model.objects.filter(pk=pk).exists():
+        raise _not_found(what, pk)
+
+
+def _delete(model, pk, what: str) -> None:
+    from django.db.models import ProtectedError
+
+    from inventory.errors import Conflict
+
+    obj = model.objects.filter(pk=pk).first()
+    if obj is None:
+        raise _not_found(what, pk)
+    try:
+        obj.delete()
+    except ProtectedError:
+        raise Conflict(f"{what}_in_use", f"{what} {obj} is still in use", field="id") from None
+
+
+def _check_org_access(request, organization: str | None) -> None:
+    """A member of an organization may act only within it (staff: anywhere)."""
+    if organization in (None, ""):
+        return
+    orgs = selectors.visible_organizations(request.user)
+    if orgs is None:
+        return
+    org = devices.organization_by_name(organization)
+    if not orgs.filter(pk=org.pk).exists():
+        raise _not_found("organization", organization)

@@ -1,0 +1,63 @@
+"""Every status and source value of the inventory domain, spelled exactly once."""
+
+from django.db import models
+
+
+class InventoryStatus(models.TextChoices):
+    NEWLY_INVENTORIED = "newly_inventoried", "Newly inventoried"
+    UPDATED_VIA_INVENTORY = "updated_via_inventory", "Updated via inventory"
+    MANUALLY_ADDED = "manually_added", "Manually added"
+    PROCESSED = "processed", "Processed"
+    ASSIGNED = "assigned", "Assigned"
+    REVIEWED = "reviewed", "Reviewed"
+
+
+# The statuses an operator (or update-status) may set; the others are set by the system.
+ADMIN_STATUSES = (InventoryStatus.PROCESSED, InventoryStatus.ASSIGNED, InventoryStatus.REVIEWED)
+
+
+class ImagingStatus(models.TextChoices):
+    AWAITING_INVENTORY = "awaiting_inventory", "Awaiting inventory"
+    READY_FOR_IMAGING = "ready_for_imaging", "Ready for imaging"
+    IMAGING = "imaging", "Imaging"
+    IMAGED = "imaged", "Imaged"
+    FAILED = "failed", "Imaging failed"
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    INVENTORIED = "inventoried", "Inventoried"
+    IMAGING = "imaging", "Imaging"
+    FULFILLED = "fulfilled", "Fulfilled"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+OPEN_REQUEST_STATUSES = (RequestStatus.PENDING, RequestStatus.INVENTORIED, RequestStatus.IMAGING)
+
+
+class SnSource(models.TextChoices):
+    DMIDECODE = "dmidecode", "DMI/SMBIOS system serial"
+    BIOS = "bios", "Base board serial (BIOS)"
+    CHASSIS = "chassis", "Chassis serial"
+    MANUAL = "manual", "Entered by hand"
+
+
+# sn_source values a device may report; "manual" is only set by an operator.
+REPORTED_SN_SOURCES = (SnSource.DMIDECODE, SnSource.BIOS, SnSource.CHASSIS)
+
+
+class SubmissionOutcome(models.TextChoices):
+    RECEIVED = "received", "Received"  # journaled, not yet judged (a crash leaves it visible)
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+    CONFLICT = "conflict", "Conflict"
+    RESOLVED = "resolved", "Conflict resolved"
+
+
+class HistoryKind(models.TextChoices):
+    INVENTORY = "inventory", "Inventory"
+    NO_CHANGE = "no_change", "Inventory, no change"
+    MANUAL = "manual", "Manual change"
+    STATUS = "status", "Status change"
+    IMAGING = "imaging", "Imaging"
+    CREATED = "created", "Created"

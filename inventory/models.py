@@ -1,0 +1,267 @@
+"""The inventory domain's tables. Constraints here are the last line of defence: a MAC is stored
+once, canonical, and at most one open device request targets it."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from inventory.choices import (
+    HistoryKind,
+    ImagingStatus,
+    InventoryStatus,
+    RequestStatus,
+    SnSource,
+    SubmissionOutcome,
+)
+
+CANONICAL_MAC_REGEX = r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$"
+
+
+def new_device_id() -> str:
+    """A short random id an operator can read out over the phone: ``dev-3f9a1c22b0``."""
+    return f"dev-{secrets.token_hex(5)}"
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    # iPXE URL template of the imaging target for this organization's devices (blank: global).
+    imaging_url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeviceSpec(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    # Case-insensitive glob patterns that a reported spec name may match, e.g. "*NUC11TN*".
+    name_patterns = models.JSONField(default=list, blank=True)
+    # Free-form facts (cpu, ram_gb, ...) used later to pick VM templates.
+    capabilities = models.JSONField(default=dict, blank=True)
+    imaging_url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeviceRequest(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="requests"
+    )
+    spec = models.ForeignKey(
+        DeviceSpec, null=True, blank=True, on_delete=models.PROTECT, related_name="requests"
+    )
+    status = models.CharField(
+        max_length=20, choices=RequestStatus.choices, default=RequestStatus.PENDING, db_index=True
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Request #{self.pk} ({self.organization})"
+
+
+class RequestMac(models.Model):
+    """A MAC a device request waits for. `open` mirrors the request's status so that the database
+    can promise that one MAC is the target of at most one open request."""
+
+    request = models.ForeignKey(DeviceRequest, on_delete=models.CASCADE, related_name="macs")
+    mac = models.CharField(max_length=17)
+    open = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mac"], condition=Q(open=True), name="inventory_requestmac_unique_open_mac"
+            ),
+            models.UniqueConstraint(
+                fields=["request", "mac"], name="inventory_requestmac_unique_request_mac"
+            ),
+            models.CheckConstraint(
+                condition=Q(mac__regex=CANONICAL_MAC_REGEX),
+                name="inventory_requestmac_canonical_mac",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.mac
+
+
+class Device(models.Model):
+    id = models.CharField(primary_key=True, max_length=32, default=new_device_id, editable=False)
+    name = models.CharField(max_length=200, blank=True)
+    serial_number = models.CharField(max_length=200, null=True, blank=True, db_index=True)  # noqa: DJ001 - null means "no serial", as the API says
+    hardware_generated_sn = models.BooleanField(default=False)
+    sn_source = models.CharField(max_length=20, choices=SnSource.choices, null=True, blank=True)  # noqa: DJ001 - null: no source
+    spec = models.ForeignKey(
+        DeviceSpec, null=True, blank=True, on_delete=models.SET_NULL, related_name="devices"
+    )
+    reported_spec = models.CharField(max_length=300, blank=True)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="devices"
+    )
+    request = models.ForeignKey(
+        DeviceRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="devices"
+    )
+    has_modem = models.BooleanField(default=False)
+    imei = models.CharField(max_length=15, null=True, blank=True)  # noqa: DJ001 - null: no IMEI
+    warnings = models.JSONField(default=list, blank=True)
+    inventory_status = models.CharField(
+        max_length=30, choices=InventoryStatus.choices, db_index=True
+    )
+    imaging_status = models.CharField(
+        max_length=30,
+        choices=ImagingStatus.choices,
+        default=ImagingStatus.AWAITING_INVENTORY,
+        db_index=True,
+    )
+    imaging_error = models.TextField(blank=True)
+    flagged_for_inventory = models.BooleanField(default=False)
+    hardware = models.JSONField(default=dict, blank=True)
+    # Fields an operator set by hand (name, spec, organization); inventory leaves them alone.
+    locked_fields = models.JSONField(default=list, blank=True)
+    inventoried_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name or self.id
+
+
+class DeviceMac(models.Model):
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="macs")
+    mac = models.CharField(max_length=17)
+    interface = models.CharField(max_length=64, blank=True)
+    # Shared MACs (BMC USB NICs, modems with one fixed address) are kept for reference only.
+    shared = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["interface", "mac"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mac"], condition=Q(shared=False), name="inventory_devicemac_unique_mac"
+            ),
+            models.UniqueConstraint(
+                fields=["device", "mac"], name="inventory_devicemac_unique_device_mac"
+            ),
+            models.CheckConstraint(
+                condition=Q(mac__regex=CANONICAL_MAC_REGEX),
+                name="inventory_devicemac_canonical_mac",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.interface}:{self.mac}" if self.interface else self.mac
+
+
+class Submission(models.Model):
+    """The journal: every body that reached /api/inventory/submit, byte for byte, and its fate."""
+
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    headers = models.JSONField(default=dict)  # credentials removed before storing
+    body = models.BinaryField()
+    credential = models.CharField(max_length=20, blank=True)  # "service_key" or "boot_token"
+    outcome = models.CharField(
+        max_length=20,
+        choices=SubmissionOutcome.choices,
+        default=SubmissionOutcome.RECEIVED,
+        db_index=True,
+    )
+    error = models.JSONField(null=True, blank=True)
+    device = models.ForeignKey(
+        Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions"
+    )
+    # For a conflict: the device the MACs point to and the one the serial points to.
+    conflict_device_ids = models.JSONField(default=list, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Submission #{self.pk} ({self.outcome})"
+
+    @property
+    def body_text(self) -> str:
+        return bytes(self.body).decode("utf-8", errors="replace")
+
+
+class DeviceHistory(models.Model):
+    """What changed on a device, when, why and by whom (inventory, operator, imaging system)."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="history")
+    kind = models.CharField(max_length=20, choices=HistoryKind.choices)
+    changes = models.JSONField(default=dict, blank=True)  # {field: [old, new]}
+    note = models.TextField(blank=True)
+    submission = models.ForeignKey(
+        Submission, null=True, blank=True, on_delete=models.SET_NULL, related_name="history"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "device history"
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ApiToken(models.Model):
+    """A per-user admin API token. Only its SHA-256 is stored; the token is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, blank=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.name}".strip()
+
+
+class OrganizationMembership(models.Model):
+    """A non-staff user sees and changes only the devices and requests of their organizations."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization"], name="inventory_membership_unique_user_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization}"

@@ -1,0 +1,177 @@
+"""Wire format of the API only; services never import this module."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Schema
+
+
+class ErrorOut(Schema):
+    code: str
+    field: str | None = None
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+    device_ids: list[str] | None = None
+    device_id: str | None = None
+    missing: list[str] | None = None
+    request_id: int | None = None
+
+
+class CheckMacIn(Schema):
+    mac_address: str
+
+
+class CheckMacOut(Schema):
+    needs_inventory: bool
+    device_id: str | None
+    organization: str | None
+
+
+class SubmitOut(Schema):
+    device_id: str
+    status: str
+    device_spec: str | None
+    organization: str | None
+    imaging_status: str
+    submission_id: int
+    warnings: list[str] = []
+
+
+class UpdateStatusIn(Schema):
+    device_ids: list[str]
+    new_status: str
+
+
+class UpdateStatusOut(Schema):
+    updated: list[str]
+    new_status: str
+
+
+# --- admin API --------------------------------------------------------------------------------
+
+
+class OrganizationIn(Schema):
+    name: str
+    slug: str | None = None
+    imaging_url: str = ""
+
+
+class OrganizationOut(Schema):
+    id: int
+    name: str
+    slug: str
+    imaging_url: str
+
+
+class SpecIn(Schema):
+    name: str
+    name_patterns: list[str] = []
+    capabilities: dict[str, Any] = {}
+    imaging_url: str = ""
+
+
+class SpecOut(Schema):
+    id: int
+    name: str
+    name_patterns: list[str]
+    capabilities: dict[str, Any]
+    imaging_url: str
+
+
+class RequestIn(Schema):
+    organization: str
+    target_macs: list[str]
+    spec: str | None = None
+    status: str | None = None
+    note: str = ""
+
+
+class RequestOut(Schema):
+    id: int
+    organization: str
+    spec: str | None
+    status: str
+    target_macs: list[str]
+    note: str
+    created_at: datetime
+
+
+class MacOut(Schema):
+    mac: str
+    interface: str
+    shared: bool
+
+
+class DeviceOut(Schema):
+    id: str
+    name: str
+    serial_number: str | None
+    hardware_generated_sn: bool
+    sn_source: str | None
+    spec: str | None
+    reported_spec: str
+    organization: str | None
+    has_modem: bool
+    imei: str | None
+    inventory_status: str
+    imaging_status: str
+    flagged_for_inventory: bool
+    macs: list[MacOut]
+    warnings: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class HistoryOut(Schema):
+    created_at: datetime
+    kind: str
+    changes: dict[str, Any]
+    note: str
+    submission_id: int | None
+    actor: str | None
+
+
+class SubmissionOut(Schema):
+    id: int
+    received_at: datetime
+    outcome: str
+    error: dict[str, Any] | None
+    device_id: str | None
+    conflict_device_ids: list[str]
+    body: str
+    remote_addr: str | None
+
+
+class DeviceDetailOut(DeviceOut):
+    hardware: dict[str, Any]
+    history: list[HistoryOut]
+    submissions: list[SubmissionOut]
+
+
+class DeviceEditIn(Schema):
+    name: str | None = None
+    serial_number: str | None = None
+    spec: str | None = None
+    organization: str | None = None
+
+
+class QuickAddIn(Schema):
+    mac_address: str
+    organization: str
+
+
+class QuickAddBulkIn(Schema):
+    organization: str
+    macs: list[str] | None = None
+    csv: str | None = None
+
+
+class BulkLineOut(Schema):
+    line: int
+    text: str
+    outcome: str
+    mac: str | None
+    device_id: str | None
+    message: str

@@ -1,0 +1,169 @@
+"""Organizations, device specs and device requests: create, edit, cancel."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from inventory.choices import OPEN_REQUEST_STATUSES, RequestStatus
+from inventory.errors import Conflict, NotFound, ValidationFailed
+from inventory.models import DeviceRequest, DeviceSpec, Organization, RequestMac
+from inventory.services.devices import organization_by_name
+from inventory.services.macs import normalize_mac
+
+
+def _required_text(value: object, field: str, limit: int = 200) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed([{"field": field, "code": "required", "message": "is required"}])
+    if len(value) > limit:
+        raise ValidationFailed(
+            [{"field": field, "code": "too_long", "message": f"longer than {limit} characters"}]
+        )
+    return value.strip()
+
+
+@transaction.atomic
+def organization_save(
+    *, name: object, slug: object = None, imaging_url: str = "", pk: int | None = None
+) -> Organization:
+    name = _required_text(name, "name")
+    slug_text = slugify(slug or name)[:100]
+    if not slug_text:
+        raise ValidationFailed([{"field": "slug", "code": "required", "message": "is required"}])
+    org = Organization.objects.get(pk=pk) if pk else Organization()
+    org.name, org.slug, org.imaging_url = name, slug_text, (imaging_url or "").strip()
+    try:
+        with transaction.atomic():
+            org.save()
+    except IntegrityError:
+        raise Conflict(
+            "organization_exists", f"an organization named {name!r} exists", field="name"
+        ) from None
+    return org
+
+
+def _patterns(value: object) -> list[str]:
+    if value in (None, ""):
+        return []
+    items = value.splitlines() if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(p, str) for p in items):
+        raise ValidationFailed(
+            [{"field": "name_patterns", "code": "type", "message": "a list of glob patterns"}]
+        )
+    return [p.strip() for p in items if p.strip()]
+
+
+@transaction.atomic
+def spec_save(
+    *,
+    name: object,
+    name_patterns: object = None,
+    capabilities: object = None,
+    imaging_url: str = "",
+    pk: int | None = None,
+) -> DeviceSpec:
+    name = _required_text(name, "name")
+    if capabilities is not None and not isinstance(capabilities, dict):
+        raise ValidationFailed(
+            [{"field": "capabilities", "code": "type", "message": "must be an object"}]
+        )
+    spec = DeviceSpec.objects.get(pk=pk) if pk else DeviceSpec()
+    spec.name = name
+    spec.name_patterns = _patterns(name_patterns)
+    spec.capabilities = capabilities or {}
+    spec.imaging_url = (imaging_url or "").strip()
+    try:
+        with transaction.atomic():
+            spec.save()
+    except IntegrityError:
+        raise Conflict(
+            "spec_exists", f"a device spec named {name!r} exists", field="name"
+        ) from None
+    return spec
+
+
+def _macs(values: object) -> list[str]:
+    if isinstance(values, str):
+        values = [v for v in values.replace(",", "\n").splitlines() if v.strip()]
+    if not isinstance(values, list) or not values:
+        raise ValidationFailed(
+            [{"field": "target_macs", "code": "required", "message": "list at least one MAC"}]
+        )
+    macs = [normalize_mac(v, field=f"target_macs[{i}]") for i, v in enumerate(values)]
+    return list(dict.fromkeys(macs))
+
+
+@transaction.atomic
+def request_save(
+    *,
+    organization: object,
+    target_macs: object,
+    spec: object = None,
+    status: object = None,
+    note: str = "",
+    pk: int | None = None,
+    visible=None,
+) -> DeviceRequest:
+    """Creates or edits a device request; a MAC is the target of at most one open request."""
+    org = organization_by_name(organization)
+    macs = _macs(target_macs)
+    spec_obj = None
+    if spec not in (None, ""):
+        spec_obj = DeviceSpec.objects.filter(name=str(spec)).first() or (
+            DeviceSpec.objects.filter(pk=spec).first() if str(spec).isdigit() else None
+        )
+        if spec_obj is None:
+            raise NotFound("unknown_spec", f"no device spec {spec!r}", field="spec")
+    if pk:
+        base = visible if visible is not None else DeviceRequest.objects.all()
+        req = base.select_for_update().filter(pk=pk).first()
+        if req is None:
+            raise NotFound("unknown_request", f"no device request {pk}", field="id")
+    else:
+        req = DeviceRequest()
+    if status not in (None, ""):
+        if status not in RequestStatus.values:
+            raise ValidationFailed(
+                [
+                    {
+                        "field": "status",
+                        "code": "invalid_status",
+                        "message": f"{status!r} is not one of {', '.join(RequestStatus.values)}",
+                    }
+                ]
+            )
+        req.status = status
+    req.organization, req.spec, req.note = org, spec_obj, note or ""
+    req.save()
+    is_open = req.status in OPEN_REQUEST_STATUSES
+    taken = (
+        RequestMac.objects.filter(mac__in=macs, open=True)
+        .exclude(request=req)
+        .values_list("mac", "request_id")
+    )
+    if is_open and taken:
+        mac, other = taken[0]
+        raise Conflict(
+            "mac_already_requested",
+            f"MAC {mac} is already the target of open request #{other}",
+            field="target_macs",
+            request_id=other,
+        )
+    RequestMac.objects.filter(request=req).exclude(mac__in=macs).delete()
+    existing = set(RequestMac.objects.filter(request=req).values_list("mac", flat=True))
+    RequestMac.objects.bulk_create(
+        RequestMac(request=req, mac=m, open=is_open) for m in macs if m not in existing
+    )
+    RequestMac.objects.filter(request=req).update(open=is_open)
+    return req
+
+
+def request_set_status(*, request: DeviceRequest, status: str) -> None:
+    """Moves a request along its lifecycle, keeping its MACs' `open` mirror in step."""
+    request.status = status
+    request.save(update_fields=["status", "updated_at"])
+    RequestMac.objects.filter(request=request).update(open=status in OPEN_REQUEST_STATUSES)
+
+
+def request_targets(req: DeviceRequest) -> list[str]:
+    return sorted(req.macs.values_list("mac", flat=True))

@@ -1,0 +1,192 @@
+"""Operator actions on devices: Quick MAC Inventory (one or many), edits, re-inventory."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from inventory.choices import HistoryKind, InventoryStatus, SnSource
+from inventory.errors import Conflict, InventoryError, NotFound, ValidationFailed
+from inventory.models import Device, DeviceMac, DeviceSpec, Organization
+from inventory.services.history import device_snapshot, history_add, snapshot_diff
+from inventory.services.locks import lock_identities
+from inventory.services.macs import InvalidMac, is_shared_mac, normalize_mac
+
+MAX_BULK_LINES = 2000
+
+
+def organization_by_name(value: object, *, field: str = "organization") -> Organization:
+    """An organization by name, slug or id, or a NotFound naming *field*."""
+    if isinstance(value, Organization):
+        return value
+    text = str(value).strip() if value is not None else ""
+    org = (
+        Organization.objects.filter(name=text).first()
+        or Organization.objects.filter(slug=text).first()
+        or (Organization.objects.filter(pk=int(text)).first() if text.isdigit() else None)
+    )
+    if org is None:
+        raise NotFound("unknown_organization", f"no organization {text!r}", field=field)
+    return org
+
+
+@transaction.atomic
+def device_quick_add(*, mac_address: object, organization: object, actor=None) -> Device:
+    """Creates a `manually_added` device flagged for inventory on its next network boot."""
+    mac = normalize_mac(mac_address, field="mac_address")
+    if is_shared_mac(mac):
+        raise InventoryError(
+            "shared_mac",
+            f"{mac} is shared by many machines and cannot identify a device",
+            field="mac_address",
+        )
+    org = organization_by_name(organization)
+    lock_identities([f"mac:{mac}"])
+    existing = DeviceMac.objects.filter(mac=mac, shared=False).values_list("device_id", flat=True)
+    if existing:
+        raise Conflict(
+            "mac_already_registered",
+            f"MAC {mac} already belongs to device {existing[0]}",
+            field="mac_address",
+            device_id=existing[0],
+        )
+    try:
+        with transaction.atomic():
+            device = Device.objects.create(
+                inventory_status=InventoryStatus.MANUALLY_ADDED,
+                organization=org,
+                flagged_for_inventory=True,
+            )
+            DeviceMac.objects.create(device=device, mac=mac)
+    except IntegrityError:
+        # Lost a race on SQLite or against a submission: the MAC exists now.
+        other = DeviceMac.objects.filter(mac=mac, shared=False).values_list("device_id", flat=True)
+        raise Conflict(
+            "mac_already_registered",
+            f"MAC {mac} already belongs to device {other.first()}",
+            field="mac_address",
+            device_id=other.first(),
+        ) from None
+    history_add(
+        device=device, kind=HistoryKind.CREATED, note=f"Quick MAC Inventory: {mac}", actor=actor
+    )
+    return device
+
+
+@dataclass
+class BulkLine:
+    line: int
+    text: str
+    outcome: str  # added, exists, invalid
+    mac: str | None = None
+    device_id: str | None = None
+    message: str = ""
+
+
+def parse_bulk_macs(text: str) -> list[tuple[int, str]]:
+    """Lines of pasted text or CSV (the first column holding a MAC); header and blanks skipped."""
+    lines: list[tuple[int, str]] = []
+    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        cells = [c.strip() for c in row if c.strip()]
+        if not cells:
+            continue
+        if number == 1 and cells[0].lower() in {"mac", "mac_address", "mac address"}:
+            continue
+        lines.append((number, cells[0]))
+    return lines
+
+
+def device_quick_add_bulk(
+    *, macs: list[str] | str, organization: object, actor=None
+) -> list[BulkLine]:
+    """Quick-adds many MACs; each line is added, already known, or invalid, independently."""
+    org = organization_by_name(organization)
+    items = parse_bulk_macs(macs) if isinstance(macs, str) else list(enumerate(macs, start=1))
+    if len(items) > MAX_BULK_LINES:
+        raise ValidationFailed(
+            [{"field": "macs", "code": "too_many", "message": f"at most {MAX_BULK_LINES} lines"}]
+        )
+    results: list[BulkLine] = []
+    for number, text in items:
+        field = f"macs[{number}]"
+        try:
+            device = device_quick_add(mac_address=text, organization=org, actor=actor)
+            mac = device.macs.values_list("mac", flat=True)[0]
+            results.append(BulkLine(number, str(text), "added", mac, device.pk))
+        except Conflict as exc:
+            results.append(
+                BulkLine(number, str(text), "exists", None, exc.extra.get("device_id"), exc.message)
+            )
+        except InvalidMac as exc:
+            results.append(BulkLine(number, str(text), "invalid", message=exc.message))
+        except InventoryError as exc:
+            results.append(
+                BulkLine(number, str(text), "invalid", message=f"{field}: {exc.message}")
+            )
+    return results
+
+
+EDITABLE = ("name", "serial_number", "spec", "organization")
+
+
+@transaction.atomic
+def device_update(*, device_id: str, actor=None, visible=None, **fields: Any) -> Device:
+    """An operator's edit of name, serial (entered by hand), spec or organization."""
+    unknown = sorted(set(fields) - set(EDITABLE))
+    if unknown:
+        raise ValidationFailed(
+            [{"field": unknown[0], "code": "not_editable", "message": "cannot be edited"}]
+        )
+    base = visible if visible is not None else Device.objects.all()
+    device = base.select_for_update(of=("self",)).filter(pk=device_id).first()
+    if device is None:
+        raise NotFound("unknown_device", f"no device {device_id!r}", field="device_id")
+    before = device_snapshot(device)
+    locked = set(device.locked_fields or [])
+    if "name" in fields:
+        device.name = (fields["name"] or "").strip()[:200]
+        locked.add("name")
+    if "serial_number" in fields:
+        serial = (fields["serial_number"] or "").strip() or None
+        device.serial_number = serial
+        device.sn_source = SnSource.MANUAL if serial else None
+        device.hardware_generated_sn = False
+    if "spec" in fields:
+        value = fields["spec"]
+        if value in (None, ""):
+            device.spec = None
+        else:
+            device.spec = DeviceSpec.objects.filter(name=str(value)).first() or (
+                DeviceSpec.objects.filter(pk=value).first() if str(value).isdigit() else None
+            )
+            if device.spec is None:
+                raise NotFound("unknown_spec", f"no device spec {value!r}", field="spec")
+        locked.add("spec")
+    if "organization" in fields:
+        value = fields["organization"]
+        device.organization = None if value in (None, "") else organization_by_name(value)
+        locked.add("organization")
+    device.locked_fields = sorted(locked)
+    device.save()
+    changes = snapshot_diff(before, device_snapshot(device))
+    if changes:
+        history_add(device=device, kind=HistoryKind.MANUAL, changes=changes, actor=actor)
+    return device
+
+
+@transaction.atomic
+def device_flag_for_inventory(*, device_id: str, actor=None, visible=None) -> Device:
+    base = visible if visible is not None else Device.objects.all()
+    device = base.select_for_update(of=("self",)).filter(pk=device_id).first()
+    if device is None:
+        raise NotFound("unknown_device", f"no device {device_id!r}", field="device_id")
+    device.flagged_for_inventory = True
+    device.save(update_fields=["flagged_for_inventory", "updated_at"])
+    history_add(
+        device=device, kind=HistoryKind.MANUAL, note="flagged for re-inventory", actor=actor
+    )
+    return device

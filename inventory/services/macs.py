@@ -1,0 +1,71 @@
+"""Turns MAC text into canonical form and knows which MACs are shared; knows nothing about devices.
+
+Every MAC that enters the system (service API, admin API, portal, demo data, requests) goes through
+`normalize_mac`. Canonical form is lowercase, colon-separated: ``aa:bb:cc:dd:ee:ff``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import netaddr
+from django.conf import settings
+
+from inventory.errors import InventoryError
+
+# MACs that many machines carry at once. They are kept on a device for reference but never used to
+# find a device, and never make two devices one. Operators add to these with ARROW_SHARED_MACS /
+# ARROW_SHARED_OUIS (docs/decisions.md lists why each is here).
+BUILTIN_SHARED_MACS: frozenset[str] = frozenset(
+    {
+        "00:00:00:00:00:00",  # unset address
+        "ff:ff:ff:ff:ff:ff",  # broadcast
+        "00:a0:c6:00:00:00",  # Qualcomm Gobi cellular modems: every unit reports this address
+        "02:00:00:00:00:00",  # placeholder reported when the real address is hidden
+    }
+)
+# Whole OUIs (first three octets) whose addresses are reused across units. None is built in: a
+# vendor OUI also covers unique NICs, so an operator adds one only for a fleet known to reuse it.
+BUILTIN_SHARED_OUIS: frozenset[str] = frozenset()
+
+
+class InvalidMac(InventoryError):
+    status_code = 400
+
+
+def normalize_mac(value: object, *, field: str = "mac_address") -> str:
+    """Canonical ``aa:bb:cc:dd:ee:ff`` of a MAC typed in colon, dash, dot (Cisco) or bare form.
+
+    Raises InvalidMac naming *field* and the value for anything else, including EUI-64 and numbers.
+    """
+    if not isinstance(value, str):
+        raise InvalidMac(
+            "invalid_mac", f"expected a MAC address as text, got {value!r}", field=field
+        )
+    text = value.strip()
+    # netaddr accepts integers written as text ("5") and a few exotic spellings; a MAC a person
+    # types has 12 hex digits, so insist on that before parsing.
+    digits = "".join(ch for ch in text if ch not in ":-. ")
+    if len(digits) != 12 or not all(ch in "0123456789abcdefABCDEF" for ch in digits):
+        raise InvalidMac("invalid_mac", f"{value!r} is not a MAC address", field=field)
+    try:
+        eui = netaddr.EUI(text, version=48, dialect=netaddr.mac_unix_expanded)
+    except (netaddr.AddrFormatError, TypeError, ValueError):
+        raise InvalidMac("invalid_mac", f"{value!r} is not a MAC address", field=field) from None
+    return str(eui)
+
+
+@lru_cache(maxsize=1)
+def _shared_sets() -> tuple[frozenset[str], frozenset[str]]:
+    macs = set(BUILTIN_SHARED_MACS)
+    macs.update(normalize_mac(m, field="ARROW_SHARED_MACS") for m in settings.ARROW_SHARED_MACS)
+    ouis = set(BUILTIN_SHARED_OUIS)
+    for oui in settings.ARROW_SHARED_OUIS:
+        ouis.add(normalize_mac(f"{oui.strip()}:00:00:00", field="ARROW_SHARED_OUIS")[:8])
+    return frozenset(macs), frozenset(ouis)
+
+
+def is_shared_mac(mac: str) -> bool:
+    """True for a canonical MAC that many machines carry (never identifies a device)."""
+    macs, ouis = _shared_sets()
+    return mac in macs or mac[:8] in ouis

@@ -1,0 +1,295 @@
+"""Inventory submissions: journal the body, validate it, create or update the device.
+
+The journal row is committed on its own before anything else, so a rejected, conflicting or
+crashed submission is still there for a person to read. Applying the data happens in one
+transaction that also marks the row accepted; a rejection is marked after that transaction rolled
+back, so the mark survives.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from arrow_agent.serials import clean_serial, is_placeholder_serial
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from inventory.choices import (
+    HistoryKind,
+    ImagingStatus,
+    InventoryStatus,
+    RequestStatus,
+    SubmissionOutcome,
+)
+from inventory.errors import Conflict, InventoryError
+from inventory.models import Device, DeviceMac, DeviceRequest, RequestMac, Submission
+from inventory.services.history import device_snapshot, history_add, snapshot_diff
+from inventory.services.locks import lock_identities
+from inventory.services.macs import is_shared_mac
+from inventory.services.matching import spec_match
+from inventory.services.validation import InventoryData, decode_body, validate_submission
+
+log = logging.getLogger(__name__)
+
+# Headers never stored: credentials, and what a proxy may add with them.
+SECRET_HEADERS = frozenset(
+    {"x-service-api-key", "x-inventory-token", "authorization", "cookie", "proxy-authorization"}
+)
+
+
+@dataclass
+class SubmitResult:
+    device_id: str
+    status: str
+    device_spec: str | None
+    organization: str | None
+    imaging_status: str
+    submission_id: int
+    changed: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def submission_record(
+    *, raw: bytes, headers: dict[str, str], remote_addr: str | None, credential: str
+) -> Submission:
+    """Writes the body as received, in its own committed transaction (never inside another)."""
+    kept = {k: v for k, v in headers.items() if k.lower() not in SECRET_HEADERS}
+    with transaction.atomic():
+        return Submission.objects.create(
+            body=raw, headers=kept, remote_addr=remote_addr, credential=credential
+        )
+
+
+def _mark(entry: Submission, outcome: str, exc: InventoryError) -> None:
+    entry.outcome = outcome
+    entry.error = exc.as_dict()
+    entry.conflict_device_ids = exc.extra.get("device_ids", [])
+    entry.save(update_fields=["outcome", "error", "conflict_device_ids"])
+
+
+def submission_process(*, entry: Submission, bound_mac: str | None = None) -> SubmitResult:
+    """Validates and applies a journaled submission; marks the journal row with the outcome.
+
+    *bound_mac*: the MAC a per-boot token was issued for; the submission must report it.
+    """
+    try:
+        data = validate_submission(decode_body(bytes(entry.body)))
+        if bound_mac is not None and bound_mac not in {m.mac for m in data.macs}:
+            raise InventoryError(
+                "token_mac_mismatch",
+                f"the inventory token was issued for {bound_mac}, which this submission does "
+                "not report",
+                field="inventory_data.mac_address",
+            )
+        for attempt in range(3):
+            try:
+                return _apply(entry=entry, data=data)
+            except IntegrityError:
+                # Another transaction won a race the locks do not cover (SQLite, or a portal
+                # edit); re-read and try again.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+    except Conflict as exc:
+        _mark(entry, SubmissionOutcome.CONFLICT, exc)
+        log.warning("submission %s conflict: %s", entry.pk, exc.message)
+        raise
+    except InventoryError as exc:
+        exc.status_code = 403 if exc.code == "token_mac_mismatch" else exc.status_code
+        _mark(entry, SubmissionOutcome.REJECTED, exc)
+        log.info("submission %s rejected: %s", entry.pk, exc.message)
+        raise
+
+
+def _find_device_id(macs: list[str], serial: str | None) -> str | None:
+    """The device these MACs (else this serial) identify; Conflict when they disagree."""
+    mac_devices = sorted(
+        set(
+            DeviceMac.objects.filter(mac__in=macs, shared=False).values_list("device_id", flat=True)
+        )
+    )
+    if len(mac_devices) > 1:
+        raise Conflict(
+            "mac_conflict",
+            f"the reported MACs belong to several devices: {', '.join(mac_devices)}",
+            field="inventory_data.mac_address",
+            device_ids=mac_devices,
+        )
+    serial_devices = (
+        list(Device.objects.filter(serial_number=serial).values_list("id", flat=True)[:5])
+        if serial
+        else []
+    )
+    if mac_devices:
+        others = [d for d in serial_devices if d != mac_devices[0]]
+        if others:
+            raise Conflict(
+                "identity_conflict",
+                f"the MACs belong to device {mac_devices[0]} but serial {serial!r} belongs to "
+                f"device {others[0]}; not merged, waiting for a person",
+                field="inventory_data.serial_number",
+                device_ids=[mac_devices[0], others[0]],
+            )
+        return mac_devices[0]
+    if len(serial_devices) > 1:
+        raise Conflict(
+            "serial_conflict",
+            f"serial {serial!r} belongs to several devices: {', '.join(serial_devices)}",
+            field="inventory_data.serial_number",
+            device_ids=serial_devices,
+        )
+    return serial_devices[0] if serial_devices else None
+
+
+def _pending_request(macs: list[str]) -> DeviceRequest | None:
+    row = (
+        RequestMac.objects.filter(mac__in=macs, open=True, request__status=RequestStatus.PENDING)
+        .order_by("request_id")
+        .values_list("request_id", flat=True)
+        .first()
+    )
+    if row is None:
+        return None
+    return (
+        DeviceRequest.objects.select_for_update(of=("self",))
+        .select_related("organization", "spec")
+        .get(pk=row)
+    )
+
+
+def _apply_serial(device: Device, data: InventoryData, notes: list[str]) -> None:
+    serial = clean_serial(data.serial_number)
+    if serial:
+        device.serial_number = serial
+        device.sn_source = data.sn_source
+        device.hardware_generated_sn = (
+            data.hardware_generated_sn if data.hardware_generated_sn is not None else True
+        )
+        return
+    reported = data.serial_number
+    if device.serial_number:
+        # A known good serial is never overwritten by an empty or placeholder one.
+        what = f"placeholder serial {reported!r}" if reported else "no serial"
+        notes.append(f"kept serial {device.serial_number!r}: the submission reported {what}")
+        return
+    device.serial_number = None
+    device.sn_source = None
+    device.hardware_generated_sn = False
+    if reported and is_placeholder_serial(reported):
+        notes.append(f"ignored placeholder serial {reported!r}")
+
+
+@transaction.atomic
+def _apply(*, entry: Submission, data: InventoryData) -> SubmitResult:
+    all_macs = [m.mac for m in data.macs]
+    own_macs = [m for m in all_macs if not is_shared_mac(m)]
+    serial = clean_serial(data.serial_number)
+    lock_identities([f"mac:{m}" for m in own_macs] + ([f"serial:{serial}"] if serial else []))
+
+    device_id = _find_device_id(own_macs, serial)
+    notes: list[str] = []
+    if device_id is None:
+        device = Device(inventory_status=InventoryStatus.NEWLY_INVENTORIED)
+        before: dict[str, Any] = {}
+        old_macs: dict[str, DeviceMac] = {}
+    else:
+        device = (
+            Device.objects.select_for_update(of=("self",))
+            .select_related("spec", "organization")
+            .get(pk=device_id)
+        )
+        old_macs = {m.mac: m for m in device.macs.all()}
+        before = device_snapshot(device, [str(m) for m in old_macs.values()])
+    is_new = device_id is None
+    was_flagged = device.flagged_for_inventory
+    was_inventoried = device.inventoried_at is not None
+
+    locked = set(device.locked_fields or [])
+    if data.device_name and "name" not in locked:
+        device.name = data.device_name
+    _apply_serial(device, data, notes)
+    device.reported_spec = data.device_spec or ""
+    if "spec" not in locked:
+        device.spec = spec_match(data.device_spec)
+    device.has_modem = bool(data.has_modem)
+    device.imei = data.imei
+    device.warnings = list(data.warnings)
+    if data.hardware:
+        device.hardware = data.hardware
+
+    request = _pending_request(own_macs)
+    if request is not None:
+        device.organization = request.organization
+        device.request = request
+        if request.spec_id and device.spec_id and request.spec_id != device.spec_id:
+            device.warnings.append(
+                f"request #{request.pk} asked for spec {request.spec.name!r}, "
+                f"the device reports {device.spec.name!r}"
+            )
+
+    new_mac_rows = {m.mac: m.interface for m in data.macs}
+    new_mac_list = sorted(f"{i}:{m}" if i else m for m, i in new_mac_rows.items())
+    facts_changed = snapshot_diff(before, device_snapshot(device, new_mac_list)) if before else {}
+    changed = (
+        is_new or bool(facts_changed) or was_flagged or not was_inventoried or request is not None
+    )
+
+    if changed:
+        if not is_new:
+            device.inventory_status = InventoryStatus.UPDATED_VIA_INVENTORY
+        if device.imaging_status == ImagingStatus.AWAITING_INVENTORY:
+            device.imaging_status = ImagingStatus.READY_FOR_IMAGING
+        device.flagged_for_inventory = False
+        device.inventoried_at = timezone.now()
+        device.save()
+        _replace_macs(device, old_macs, new_mac_rows)
+        if request is not None:
+            request.status = RequestStatus.INVENTORIED
+            request.save(update_fields=["status", "updated_at"])
+        after = device_snapshot(device, new_mac_list)
+        history_add(
+            device=device,
+            kind=HistoryKind.INVENTORY,
+            changes=snapshot_diff(before, after),
+            note="; ".join(notes + ([f"request #{request.pk} inventoried"] if request else [])),
+            submission=entry,
+        )
+    else:
+        history_add(
+            device=device,
+            kind=HistoryKind.NO_CHANGE,
+            note="; ".join(["inventory reported no change", *notes]),
+            submission=entry,
+        )
+
+    entry.outcome = SubmissionOutcome.ACCEPTED
+    entry.device = device
+    entry.error = {"warnings": device.warnings} if device.warnings else None
+    entry.save(update_fields=["outcome", "device", "error"])
+    return SubmitResult(
+        device_id=device.pk,
+        status=device.inventory_status,
+        device_spec=device.spec.name if device.spec_id else None,
+        organization=device.organization.name if device.organization_id else None,
+        imaging_status=device.imaging_status,
+        submission_id=entry.pk,
+        changed=bool(changed),
+        warnings=list(device.warnings) + notes,
+    )
+
+
+def _replace_macs(device: Device, old: dict[str, DeviceMac], new: dict[str, str]) -> None:
+    gone = [row.pk for mac, row in old.items() if mac not in new]
+    if gone:
+        DeviceMac.objects.filter(pk__in=gone).delete()
+    for mac, row in old.items():
+        if mac in new and row.interface != new[mac]:
+            row.interface = new[mac]
+            row.save(update_fields=["interface"])
+    DeviceMac.objects.bulk_create(
+        DeviceMac(device=device, mac=mac, interface=iface, shared=is_shared_mac(mac))
+        for mac, iface in new.items()
+        if mac not in old
+    )

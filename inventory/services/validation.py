@@ -1,0 +1,206 @@
+"""Validation of an inventory submission's body: types, MACs, IMEI, serial source.
+
+Collects every problem with the field it concerns (``inventory_data.mac_address[1]``) instead of
+stopping at the first, so that an operator reading the journal sees the whole story at once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from inventory.choices import REPORTED_SN_SOURCES
+from inventory.errors import ValidationFailed
+from inventory.services.macs import InvalidMac, normalize_mac
+
+MAX_MACS = 64  # a server with many ports reports a few dozen; more is not a device
+MAX_TEXT = 200
+MAX_INTERFACE = 64
+ALLOWED_FIELDS = frozenset(
+    {
+        "mac_address",
+        "device_name",
+        "serial_number",
+        "device_spec",
+        "has_modem",
+        "imei",
+        "hardware_generated_sn",
+        "sn_source",
+        "hardware",
+    }
+)
+P = "inventory_data"
+
+
+@dataclass(frozen=True)
+class ReportedMac:
+    mac: str
+    interface: str
+
+
+@dataclass
+class InventoryData:
+    macs: list[ReportedMac]
+    device_name: str | None = None
+    serial_number: str | None = None
+    device_spec: str | None = None
+    has_modem: bool = False
+    imei: str | None = None
+    hardware_generated_sn: bool | None = None
+    sn_source: str | None = None
+    hardware: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = int(ch)
+        if i % 2 == 1:
+            n *= 2
+            if n > 9:
+                n -= 9
+        total += n
+    return total % 10 == 0
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
+
+
+def parse_reported_mac(text: str, *, field: str) -> ReportedMac:
+    """``"eth0:00:e0:4c:92:f7:a4"`` or a bare MAC in any accepted form."""
+    try:
+        return ReportedMac(mac=normalize_mac(text, field=field), interface="")
+    except InvalidMac:
+        pass
+    iface, sep, rest = text.partition(":")
+    if not sep or not iface.strip():
+        raise InvalidMac(
+            "invalid_mac", f"{text!r} is not 'interface:MAC' nor a MAC address", field=field
+        )
+    iface = iface.strip()
+    if len(iface) > MAX_INTERFACE or _has_control(iface) or " " in iface:
+        raise InvalidMac("invalid_interface", f"interface name {iface!r} is not valid", field=field)
+    return ReportedMac(mac=normalize_mac(rest, field=field), interface=iface)
+
+
+def decode_body(raw: bytes) -> Any:
+    """The JSON document in *raw*, or ValidationFailed naming the body."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValidationFailed(
+            [{"field": "body", "code": "too_deep", "message": "JSON is nested too deeply"}]
+        ) from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValidationFailed(
+            [{"field": "body", "code": "invalid_json", "message": f"not valid JSON: {exc}"}]
+        ) from None
+
+
+def validate_submission(document: Any) -> InventoryData:
+    """Checks a decoded submission body; raises ValidationFailed listing every bad field."""
+    errors: list[dict[str, str]] = []
+
+    def bad(name: str, code: str, message: str) -> None:
+        errors.append({"field": name, "code": code, "message": message})
+
+    if not isinstance(document, dict) or "inventory_data" not in document:
+        bad(P, "required", "the body must be an object with an 'inventory_data' object")
+        raise ValidationFailed(errors)
+    extra_top = sorted(set(document) - {"inventory_data"})
+    if extra_top:
+        bad(extra_top[0], "unknown_field", f"unknown field(s): {', '.join(extra_top)}")
+    data = document["inventory_data"]
+    if not isinstance(data, dict):
+        bad(P, "type", "must be an object")
+        raise ValidationFailed(errors)
+    unknown = sorted(set(data) - ALLOWED_FIELDS)
+    if unknown:
+        bad(f"{P}.{unknown[0]}", "unknown_field", f"unknown field(s): {', '.join(unknown)}")
+
+    result = InventoryData(macs=[])
+    macs = data.get("mac_address")
+    if macs is None:
+        bad(f"{P}.mac_address", "required", "at least one MAC address is required")
+    elif not isinstance(macs, list):
+        bad(f"{P}.mac_address", "type", "must be a list of 'interface:MAC' strings")
+    elif not macs:
+        bad(f"{P}.mac_address", "required", "at least one MAC address is required")
+    elif len(macs) > MAX_MACS:
+        bad(f"{P}.mac_address", "too_many", f"{len(macs)} MACs; at most {MAX_MACS} are accepted")
+    else:
+        seen: dict[str, int] = {}
+        for i, item in enumerate(macs):
+            name = f"{P}.mac_address[{i}]"
+            if not isinstance(item, str):
+                bad(name, "type", f"must be a string, got {type(item).__name__}")
+                continue
+            try:
+                reported = parse_reported_mac(item, field=name)
+            except InvalidMac as exc:
+                bad(name, exc.code, exc.message)
+                continue
+            if reported.mac in seen:
+                bad(
+                    name,
+                    "duplicate_mac",
+                    f"{reported.mac} repeats mac_address[{seen[reported.mac]}]",
+                )
+                continue
+            seen[reported.mac] = i
+            result.macs.append(reported)
+
+    for key in ("device_name", "serial_number", "device_spec"):
+        value = data.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            bad(f"{P}.{key}", "type", f"must be a string or null, got {type(value).__name__}")
+        elif len(value) > MAX_TEXT:
+            bad(f"{P}.{key}", "too_long", f"longer than {MAX_TEXT} characters")
+        elif _has_control(value):
+            bad(f"{P}.{key}", "control_characters", "contains control characters")
+        else:
+            setattr(result, key, value.strip() or None)
+
+    for key in ("has_modem", "hardware_generated_sn"):
+        value = data.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, bool):
+            bad(f"{P}.{key}", "type", f"must be true or false, got {value!r}"[:200])
+        else:
+            setattr(result, key, value)
+
+    imei = data.get("imei")
+    if imei is not None:
+        if not isinstance(imei, str):
+            bad(f"{P}.imei", "type", f"must be a string of 15 digits, got {type(imei).__name__}")
+        elif not (len(imei.strip()) == 15 and imei.strip().isascii() and imei.strip().isdigit()):
+            bad(f"{P}.imei", "invalid_imei", f"{imei[:40]!r} is not 15 digits")
+        else:
+            result.imei = imei.strip()
+            if not luhn_ok(result.imei):
+                result.warnings.append(f"IMEI {result.imei} fails the Luhn check digit")
+
+    sn_source = data.get("sn_source")
+    if sn_source is not None:
+        if sn_source not in [s.value for s in REPORTED_SN_SOURCES]:
+            allowed = ", ".join(s.value for s in REPORTED_SN_SOURCES)
+            bad(f"{P}.sn_source", "invalid_choice", f"{sn_source!r:.60} is not one of {allowed}")
+        else:
+            result.sn_source = sn_source
+
+    hardware = data.get("hardware")
+    if hardware is not None:
+        if not isinstance(hardware, dict):
+            bad(f"{P}.hardware", "type", "must be an object")
+        else:
+            result.hardware = hardware
+
+    if errors:
+        raise ValidationFailed(errors)
+    return result

@@ -1,0 +1,99 @@
+"""Fixtures shared by every suite. They build on each other: service_key -> device_client;
+staff_user -> staff_client / admin_token -> admin_client."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+SERVICE_KEY = "test-service-key"
+DOC_MAC = "00:e0:4c:92:f7:a4"
+# The documentation's submit example, verbatim.
+DOC_SUBMIT = {
+    "inventory_data": {
+        "mac_address": ["eth0:00:e0:4c:92:f7:a4", "wlo1:08:bf:b8:c0:c5:83"],
+        "device_name": "PVE-1234",
+        "serial_number": "ABC123XYZ",
+        "device_spec": "Intel NUC 11 Pro",
+        "has_modem": True,
+        "imei": "123456789012345",
+        "hardware_generated_sn": True,
+        "sn_source": "dmidecode",
+    }
+}
+
+
+@pytest.fixture(autouse=True)
+def service_key(settings):
+    """Configures one service key (the tests that need none or several override it)."""
+    settings.DEVICE_LOOKUP_API_KEYS = (SERVICE_KEY,)
+    return SERVICE_KEY
+
+
+class JsonClient:
+    """Django's test Client (the full middleware stack) speaking JSON with a header set."""
+
+    def __init__(self, client, headers: dict[str, str]):
+        self.client = client
+        self.headers = headers
+
+    def post(self, path: str, body=None, *, raw: bytes | str | None = None, headers=None):
+        data = raw if raw is not None else json.dumps(body)
+        return self.client.post(
+            path,
+            data=data,
+            content_type="application/json",
+            headers={**self.headers, **(headers or {})},
+        )
+
+    def get(self, path: str, params=None):
+        return self.client.get(path, params or {}, headers=self.headers)
+
+    def put(self, path: str, body):
+        return self.client.put(
+            path, json.dumps(body), content_type="application/json", headers=self.headers
+        )
+
+    def patch(self, path: str, body):
+        return self.client.patch(
+            path, json.dumps(body), content_type="application/json", headers=self.headers
+        )
+
+    def delete(self, path: str):
+        return self.client.delete(path, headers=self.headers)
+
+
+@pytest.fixture
+def device_client(client, service_key):
+    """A device: Django's Client sending the service key."""
+    return JsonClient(client, {"X-Service-Api-Key": service_key})
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    return django_user_model.objects.create_user("staff", password="pw-staff-1", is_staff=True)
+
+
+@pytest.fixture
+def admin_client(client, staff_user):
+    """A script using the admin API with a staff user's Bearer token."""
+    from inventory.auth import api_token_create
+
+    token = api_token_create(user=staff_user, name="tests")
+    return JsonClient(client, {"Authorization": f"Bearer {token}"})
+
+
+@pytest.fixture
+def demo(db):
+    """The demo data of `make run`: Demo Org, Intel NUC 11 Pro (*NUC11TN*), request for DOC_MAC."""
+    from django.core.management import call_command
+
+    call_command("demo_data", quiet_login=True, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    from inventory.models import DeviceRequest, DeviceSpec, Organization
+
+    return {
+        "org": Organization.objects.get(name="Demo Org"),
+        "spec": DeviceSpec.objects.get(name="Intel NUC 11 Pro"),
+        "request": DeviceRequest.objects.get(),
+    }

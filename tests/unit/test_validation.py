@@ -1,0 +1,104 @@
+import json
+
+import pytest
+
+from inventory.errors import ValidationFailed
+from inventory.services.validation import decode_body, luhn_ok, validate_submission
+from tests.conftest import DOC_SUBMIT
+
+
+def body(**changes):
+    data = dict(DOC_SUBMIT["inventory_data"])
+    data.update(changes)
+    return {"inventory_data": data}
+
+
+def test_documentation_example_is_valid_and_warns_about_its_imei():
+    data = validate_submission(DOC_SUBMIT)
+    assert [(m.interface, m.mac) for m in data.macs] == [
+        ("eth0", "00:e0:4c:92:f7:a4"),
+        ("wlo1", "08:bf:b8:c0:c5:83"),
+    ]
+    assert data.imei == "123456789012345"
+    assert "Luhn" in data.warnings[0]
+
+
+def test_bare_macs_and_any_form_are_accepted():
+    data = validate_submission(body(mac_address=["00-E0-4C-92-F7-A4", "wwan0:00E04C92F7A5"]))
+    assert [(m.interface, m.mac) for m in data.macs] == [
+        ("", "00:e0:4c:92:f7:a4"),
+        ("wwan0", "00:e0:4c:92:f7:a5"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "code"),
+    [
+        ({"mac_address": []}, "inventory_data.mac_address", "required"),
+        ({"mac_address": "eth0:00:e0:4c:92:f7:a4"}, "inventory_data.mac_address", "type"),
+        ({"mac_address": ["eth0:zz"]}, "inventory_data.mac_address[0]", "invalid_mac"),
+        ({"mac_address": ["eth0:00:e0:4c:92:f7:a4", 5]}, "inventory_data.mac_address[1]", "type"),
+        (
+            {"mac_address": ["eth0:00:e0:4c:92:f7:a4", "eth1:00-E0-4C-92-F7-A4"]},
+            "inventory_data.mac_address[1]",
+            "duplicate_mac",
+        ),
+        (
+            {
+                "mac_address": [
+                    f"e{i}:02:00:00:00:{i // 256:02x}:{i % 256:02x}" for i in range(10000)
+                ]
+            },
+            "inventory_data.mac_address",
+            "too_many",
+        ),
+        ({"imei": "12345"}, "inventory_data.imei", "invalid_imei"),
+        ({"imei": 123456789012345}, "inventory_data.imei", "type"),
+        ({"imei": "\uff11" * 15}, "inventory_data.imei", "invalid_imei"),
+        ({"sn_source": "guess"}, "inventory_data.sn_source", "invalid_choice"),
+        ({"has_modem": "yes"}, "inventory_data.has_modem", "type"),
+        ({"serial_number": 42}, "inventory_data.serial_number", "type"),
+        ({"serial_number": "A\x00B"}, "inventory_data.serial_number", "control_characters"),
+        ({"device_name": "x" * 500}, "inventory_data.device_name", "too_long"),
+        ({"hardware": [1, 2]}, "inventory_data.hardware", "type"),
+        ({"colour": "blue"}, "inventory_data.colour", "unknown_field"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_bad_fields_are_named(changes, field, code):
+    with pytest.raises(ValidationFailed) as err:
+        validate_submission(body(**changes))
+    assert err.value.field == field
+    assert err.value.code == code
+
+
+@pytest.mark.parametrize(
+    "document", [None, [], "text", {"inventory_data": None}, {"mac_address": ["x"]}]
+)
+def test_wrong_document_shapes_are_rejected(document):
+    with pytest.raises(ValidationFailed) as err:
+        validate_submission(document)
+    assert err.value.field == "inventory_data"
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [(b"not json", "invalid_json"), (b"\xff\xfe", "invalid_json"), (b"[" * 100000, "too_deep")],
+)
+def test_undecodable_bodies_name_the_body(raw, code):
+    with pytest.raises(ValidationFailed) as err:
+        decode_body(raw)
+    assert (err.value.field, err.value.code) == ("body", code)
+
+
+def test_luhn():
+    assert luhn_ok("490154203237518")
+    assert not luhn_ok("123456789012345")
+
+
+def test_every_error_is_listed_at_once():
+    with pytest.raises(ValidationFailed) as err:
+        validate_submission(body(imei="1", sn_source="x", has_modem="no"))
+    fields = {e["field"] for e in err.value.extra["errors"]}
+    assert fields == {"inventory_data.imei", "inventory_data.sn_source", "inventory_data.has_modem"}
+    assert json.dumps(err.value.as_dict())
