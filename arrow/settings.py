@@ -7,6 +7,7 @@ is never given a default value here: with none configured the service endpoints 
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -93,6 +94,11 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Several checkouts may share one test server: give each its own test database name.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("ARROW_TEST_DB_NAME")
+        or f"test_arrow_{hashlib.blake2b(str(BASE_DIR).encode(), digest_size=4).hexdigest()}"
+    }
     # Server-side binding with prepared statements: without them PostgreSQL parses and plans every
     # check-mac lookup again (measured: the hot path gains about 1.8x).
     DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -6,11 +6,13 @@ the output. Errors are InventoryError, turned into JSON once in arrow/api.py.
 
 from __future__ import annotations
 
+from django.db.models import ProtectedError
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from inventory import selectors
 from inventory.auth import AdminToken, ServiceKey
+from inventory.errors import Conflict, Forbidden, NotFound
 from inventory.models import Device, DeviceRequest, DeviceSpec, Organization
 from inventory.schemas import (
     BulkLineOut,
@@ -128,10 +130,8 @@ def update_status(request: HttpRequest, payload: UpdateStatusIn):
 
 
 def _staff_only(request: HttpRequest) -> None:
-    from inventory.errors import InventoryError
-
     if not request.user.is_staff:
-        raise InventoryError("forbidden", "staff only", field=None)
+        raise Forbidden("forbidden", "only staff may change organizations and specs")
 
 
 @admin.get("/organizations", response=list[OrganizationOut])
@@ -143,7 +143,7 @@ def organization_list(request):
 @admin.post("/organizations", response={201: OrganizationOut, **ERRORS})
 def organization_create(request, payload: OrganizationIn):
     _staff_only(request)
-    return 201, catalog.organization_save(**payload.dict())
+    return Status(201, catalog.organization_save(**payload.dict()))
 
 
 @admin.put("/organizations/{org_id}", response={200: OrganizationOut, **ERRORS})
@@ -157,7 +157,7 @@ def organization_edit(request, org_id: int, payload: OrganizationIn):
 def organization_delete(request, org_id: int):
     _staff_only(request)
     _delete(Organization, org_id, "organization")
-    return 204, None
+    return Status(204, None)
 
 
 @admin.get("/specs", response=list[SpecOut])
@@ -168,7 +168,7 @@ def spec_list(request):
 @admin.post("/specs", response={201: SpecOut, **ERRORS})
 def spec_create(request, payload: SpecIn):
     _staff_only(request)
-    return 201, catalog.spec_save(**payload.dict())
+    return Status(201, catalog.spec_save(**payload.dict()))
 
 
 @admin.put("/specs/{spec_id}", response={200: SpecOut, **ERRORS})
@@ -182,7 +182,7 @@ def spec_edit(request, spec_id: int, payload: SpecIn):
 def spec_delete(request, spec_id: int):
     _staff_only(request)
     _delete(DeviceSpec, spec_id, "spec")
-    return 204, None
+    return Status(204, None)
 
 
 def _request_out(req: DeviceRequest) -> dict:
@@ -208,7 +208,7 @@ def request_list(request, status: str | None = None):
 @admin.post("/requests", response={201: RequestOut, **ERRORS})
 def request_create(request, payload: RequestIn):
     _check_org_access(request, payload.organization)
-    return 201, _request_out(catalog.request_save(**payload.dict()))
+    return Status(201, _request_out(catalog.request_save(**payload.dict())))
 
 
 @admin.get("/requests/{req_id}", response={200: RequestOut, **ERRORS})
@@ -238,6 +238,24 @@ def _device_out(device: Device) -> dict:
             {"mac": m.mac, "interface": m.interface, "shared": m.shared} for m in device.macs.all()
         ],
     }
+
+
+@admin.post("/devices/quick-add", response={201: DeviceOut, **ERRORS})
+def quick_add(request, payload: QuickAddIn):
+    _check_org_access(request, payload.organization)
+    device = devices.device_quick_add(
+        mac_address=payload.mac_address, organization=payload.organization, actor=request.user
+    )
+    return Status(201, _device_out(selectors.device_get(device_id=device.pk)))
+
+
+@admin.post("/devices/quick-add/bulk", response={200: list[BulkLineOut], **ERRORS})
+def quick_add_bulk(request, payload: QuickAddBulkIn):
+    _check_org_access(request, payload.organization)
+    lines = payload.macs if payload.macs is not None else (payload.csv or "")
+    return devices.device_quick_add_bulk(
+        macs=lines, organization=payload.organization, actor=request.user
+    )
 
 
 @admin.get("/devices", response={200: list[DeviceOut], **ERRORS})
@@ -316,30 +334,10 @@ def device_edit(request, device_id: str, payload: DeviceEditIn):
     return _device_out(selectors.device_get(device_id=device.pk))
 
 
-@admin.post("/devices/quick-add", response={201: DeviceOut, **ERRORS})
-def quick_add(request, payload: QuickAddIn):
-    _check_org_access(request, payload.organization)
-    device = devices.device_quick_add(
-        mac_address=payload.mac_address, organization=payload.organization, actor=request.user
-    )
-    return 201, _device_out(selectors.device_get(device_id=device.pk))
-
-
-@admin.post("/devices/quick-add/bulk", response={200: list[BulkLineOut], **ERRORS})
-def quick_add_bulk(request, payload: QuickAddBulkIn):
-    _check_org_access(request, payload.organization)
-    lines = payload.macs if payload.macs is not None else (payload.csv or "")
-    return devices.device_quick_add_bulk(
-        macs=lines, organization=payload.organization, actor=request.user
-    )
-
-
 # --- helpers shared by the handlers above --------------------------------------------------------
 
 
 def _not_found(what: str, key):
-    from inventory.errors import NotFound
-
     return NotFound(f"unknown_{what}", f"no {what} {key!r}", field="id")
 
 
@@ -349,10 +347,6 @@ def _exists(model, pk, what: str) -> None:
 
 
 def _delete(model, pk, what: str) -> None:
-    from django.db.models import ProtectedError
-
-    from inventory.errors import Conflict
-
     obj = model.objects.filter(pk=pk).first()
     if obj is None:
         raise _not_found(what, pk)
