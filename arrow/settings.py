@@ -141,6 +141,22 @@ ARROW_DISCOVER_UNKNOWN = _flag("ARROW_DISCOVER_UNKNOWN")
 ARROW_SHARED_MACS = [m for m in os.environ.get("ARROW_SHARED_MACS", "").split(",") if m.strip()]
 ARROW_SHARED_OUIS = [m for m in os.environ.get("ARROW_SHARED_OUIS", "").split(",") if m.strip()]
 
+# --- Boot path (iPXE) ---------------------------------------------------------------------------
+# The URL devices use to reach this backend. Empty: built from the address each device used to
+# reach the boot endpoint (works behind NAT and forwarded ports as long as Host is preserved).
+ARROW_PUBLIC_URL = os.environ.get("ARROW_PUBLIC_URL", "").rstrip("/")
+# Global imaging target (iPXE chain URL template); {mac}, {mac_hyphen} and {device_id} are
+# replaced. A device's spec, then its organization, may set their own.
+ARROW_IMAGING_URL = os.environ.get("ARROW_IMAGING_URL", "")
+ARROW_BOOT_TOKEN_TTL = int(os.environ.get("ARROW_BOOT_TOKEN_TTL", "1800"))
+# Comma-separated CIDRs allowed to use the boot endpoint (empty: any).
+ARROW_PXE_ALLOWED_NETWORKS = [
+    n.strip() for n in os.environ.get("ARROW_PXE_ALLOWED_NETWORKS", "").split(",") if n.strip()
+]
+ARROW_IMAGE_DIR = Path(os.environ.get("ARROW_IMAGE_DIR", BASE_DIR / "build" / "image"))
+# Extra kernel arguments for the inventory image (e.g. "console=ttyS0" for a serial console).
+ARROW_KERNEL_ARGS = os.environ.get("ARROW_KERNEL_ARGS", "console=tty0 console=ttyS0,115200")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

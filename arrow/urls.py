@@ -4,6 +4,7 @@ from django.contrib import admin as django_admin
 from django.urls import path
 
 from arrow.api import api
+from inventory import pxe
 
 api_urls, app_name, namespace = api.urls
 # LoginRequiredMiddleware protects every view that does not opt out. Ninja builds its own view
@@ -16,5 +17,7 @@ for pattern in api_urls:
 
 urlpatterns = [
     path("api/", (api_urls, app_name, namespace)),
+    path("pxe/boot.ipxe", pxe.boot_script, name="pxe-boot"),
+    path("pxe/image/<str:name>", pxe.image_file, name="pxe-image"),
     path("django-admin/", django_admin.site.urls),
 ]

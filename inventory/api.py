@@ -11,10 +11,11 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from inventory import selectors
-from inventory.auth import AdminToken, ServiceKey
+from inventory.auth import AdminToken, BootTokenKey, ServiceKey
 from inventory.errors import Conflict, Forbidden, NotFound
 from inventory.models import Device, DeviceRequest, DeviceSpec, Organization
 from inventory.schemas import (
+    BootEventOut,
     BulkLineOut,
     CheckMacIn,
     CheckMacOut,
@@ -22,6 +23,8 @@ from inventory.schemas import (
     DeviceEditIn,
     DeviceOut,
     ErrorOut,
+    ImagingStatusIn,
+    ImagingStatusOut,
     OrganizationIn,
     OrganizationOut,
     QuickAddBulkIn,
@@ -36,6 +39,7 @@ from inventory.schemas import (
 )
 from inventory.services import catalog, devices
 from inventory.services.boot import boot_decide_for_mac
+from inventory.services.pxe import device_imaging_report, device_imaging_requeue
 from inventory.services.status import device_status_bulk_update
 from inventory.services.submission import submission_process, submission_record
 
@@ -105,7 +109,12 @@ def check_mac(request: HttpRequest, payload: CheckMacIn):
     }
 
 
-@service.post("/submit", response={200: SubmitOut, **ERRORS}, openapi_extra=SUBMIT_DOC)
+@service.post(
+    "/submit",
+    response={200: SubmitOut, **ERRORS},
+    openapi_extra=SUBMIT_DOC,
+    auth=[BootTokenKey(), ServiceKey()],
+)
 def submit(request: HttpRequest):
     # No typed body on purpose: ninja would reject a malformed body before we could journal it.
     entry = submission_record(
@@ -114,8 +123,22 @@ def submit(request: HttpRequest):
         remote_addr=request.META.get("REMOTE_ADDR"),
         credential=getattr(request, "arrow_credential", ""),
     )
-    result = submission_process(entry=entry, bound_mac=getattr(request, "arrow_bound_mac", None))
-    return result
+    return submission_process(
+        entry=entry,
+        bound_mac=getattr(request, "arrow_bound_mac", None),
+        token_id=getattr(request, "arrow_token_id", None),
+    )
+
+
+@service.post("/imaging-status", response={200: ImagingStatusOut, **ERRORS})
+def imaging_status(request: HttpRequest, payload: ImagingStatusIn):
+    """The imaging system reports a device imaged or failed (with a reason)."""
+    device = device_imaging_report(**payload.dict())
+    return {
+        "device_id": device.pk,
+        "imaging_status": device.imaging_status,
+        "request_status": device.request.status if device.request_id else None,
+    }
 
 
 @service.post("/update-status", response={200: UpdateStatusOut, **ERRORS})
@@ -332,6 +355,20 @@ def device_edit(request, device_id: str, payload: DeviceEditIn):
         **fields,
     )
     return _device_out(selectors.device_get(device_id=device.pk))
+
+
+@admin.post("/devices/{device_id}/requeue-imaging", response={200: DeviceOut, **ERRORS})
+def requeue_imaging(request, device_id: str):
+    device = device_imaging_requeue(
+        device_id=device_id, actor=request.user, visible=selectors.device_queryset(request.user)
+    )
+    return _device_out(selectors.device_get(device_id=device.pk))
+
+
+@admin.get("/boot-events", response=list[BootEventOut])
+def boot_events(request, mac: str | None = None, limit: int = Query(100, ge=1, le=1000)):
+    """Who tried to boot and what they were told (unknown MACs included)."""
+    return list(selectors.boot_events(user=request.user, mac=mac)[:limit])
 
 
 # --- helpers shared by the handlers above --------------------------------------------------------

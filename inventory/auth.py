@@ -16,6 +16,7 @@ from ninja.security import APIKeyHeader, HttpBearer
 
 from inventory.errors import InventoryError
 from inventory.models import ApiToken
+from inventory.services.pxe import boot_token_check
 
 
 class ServiceKeyNotConfigured(InventoryError):
@@ -49,6 +50,21 @@ class ServiceKey(APIKeyHeader):
             request.arrow_credential = "service_key"
             return "service"
         return None
+
+
+class BootTokenKey(APIKeyHeader):
+    """The per-boot inventory token the boot endpoint hands to one device (submit only)."""
+
+    param_name = "X-Inventory-Token"
+
+    def authenticate(self, request, key):
+        row = boot_token_check(key)
+        if row is None:
+            return None
+        request.arrow_credential = "boot_token"
+        request.arrow_bound_mac = row.mac
+        request.arrow_token_id = row.pk
+        return "boot_token"
 
 
 def token_hash(token: str) -> str:

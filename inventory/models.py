@@ -265,3 +265,40 @@ class OrganizationMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.organization}"
+
+
+class BootToken(models.Model):
+    """A per-boot inventory credential handed to one device by the boot endpoint.
+
+    Bound to the MAC that booted, short-lived, valid for one accepted submission. Only its hash is
+    stored, so a database dump does not hand out working tokens.
+    """
+
+    mac = models.CharField(max_length=17, db_index=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"token for {self.mac}"
+
+
+class BootEvent(models.Model):
+    """Every boot request the iPXE endpoint answered: who tried to boot, and what they were told."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    mac = models.CharField(max_length=17, db_index=True)
+    action = models.CharField(max_length=20)  # inventory, imaging, local
+    reason = models.CharField(max_length=300)
+    device = models.ForeignKey(
+        Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="boot_events"
+    )
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.mac} {self.action}"

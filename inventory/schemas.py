@@ -175,3 +175,25 @@ class BulkLineOut(Schema):
     mac: str | None
     device_id: str | None
     message: str
+
+
+class ImagingStatusIn(Schema):
+    status: str
+    device_id: str | None = None
+    mac_address: str | None = None
+    reason: str = ""
+
+
+class ImagingStatusOut(Schema):
+    device_id: str
+    imaging_status: str
+    request_status: str | None
+
+
+class BootEventOut(Schema):
+    at: datetime
+    mac: str
+    action: str
+    reason: str
+    device_id: str | None
+    remote_addr: str | None

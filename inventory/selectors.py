@@ -5,7 +5,14 @@ from __future__ import annotations
 from django.db.models import Prefetch, Q, QuerySet
 
 from inventory.errors import NotFound
-from inventory.models import Device, DeviceMac, DeviceRequest, Organization, Submission
+from inventory.models import (
+    BootEvent,
+    Device,
+    DeviceMac,
+    DeviceRequest,
+    Organization,
+    Submission,
+)
 from inventory.services.macs import InvalidMac, normalize_mac
 
 
@@ -104,3 +111,13 @@ def device_history(device: Device):
 
 def device_submissions(device: Device) -> QuerySet[Submission]:
     return device.submissions.order_by("-received_at", "-id")
+
+
+def boot_events(*, user=None, mac: str | None = None) -> QuerySet[BootEvent]:
+    """Boot requests, newest first. Organization members see only their devices' boots."""
+    qs = BootEvent.objects.all()
+    if user is not None and visible_organizations(user) is not None:
+        qs = qs.filter(device__in=device_queryset(user))
+    if mac:
+        qs = qs.filter(mac=normalize_mac(mac, field="mac"))
+    return qs.order_by("-at", "-id")

@@ -29,6 +29,7 @@ from inventory.services.history import device_snapshot, history_add, snapshot_di
 from inventory.services.locks import lock_identities
 from inventory.services.macs import is_shared_mac
 from inventory.services.matching import spec_match
+from inventory.services.pxe import boot_token_consume
 from inventory.services.validation import InventoryData, decode_body, validate_submission
 
 log = logging.getLogger(__name__)
@@ -69,10 +70,13 @@ def _mark(entry: Submission, outcome: str, exc: InventoryError) -> None:
     entry.save(update_fields=["outcome", "error", "conflict_device_ids"])
 
 
-def submission_process(*, entry: Submission, bound_mac: str | None = None) -> SubmitResult:
+def submission_process(
+    *, entry: Submission, bound_mac: str | None = None, token_id: int | None = None
+) -> SubmitResult:
     """Validates and applies a journaled submission; marks the journal row with the outcome.
 
-    *bound_mac*: the MAC a per-boot token was issued for; the submission must report it.
+    *bound_mac*, *token_id*: the MAC a per-boot token was issued for (the submission must report
+    it) and the token, consumed in the same transaction as an accepted submission.
     """
     try:
         data = validate_submission(decode_body(bytes(entry.body)))
@@ -85,7 +89,7 @@ def submission_process(*, entry: Submission, bound_mac: str | None = None) -> Su
             )
         for attempt in range(3):
             try:
-                return _apply(entry=entry, data=data)
+                return _apply(entry=entry, data=data, token_id=token_id)
             except IntegrityError:
                 # Another transaction won a race the locks do not cover (SQLite, or a portal
                 # edit); re-read and try again.
@@ -97,7 +101,8 @@ def submission_process(*, entry: Submission, bound_mac: str | None = None) -> Su
         log.warning("submission %s conflict: %s", entry.pk, exc.message)
         raise
     except InventoryError as exc:
-        exc.status_code = 403 if exc.code == "token_mac_mismatch" else exc.status_code
+        if exc.code in ("token_mac_mismatch", "token_used"):
+            exc.status_code = 403
         _mark(entry, SubmissionOutcome.REJECTED, exc)
         log.info("submission %s rejected: %s", entry.pk, exc.message)
         raise
@@ -182,7 +187,9 @@ def _apply_serial(device: Device, data: InventoryData, notes: list[str]) -> None
 
 
 @transaction.atomic
-def _apply(*, entry: Submission, data: InventoryData) -> SubmitResult:
+def _apply(*, entry: Submission, data: InventoryData, token_id: int | None) -> SubmitResult:
+    if token_id is not None:
+        boot_token_consume(token_id)
     all_macs = [m.mac for m in data.macs]
     own_macs = [m for m in all_macs if not is_shared_mac(m)]
     serial = clean_serial(data.serial_number)

@@ -1,0 +1,145 @@
+"""Renders the dnsmasq configuration for an operator's network (pxe/dnsmasq.conf.tmpl).
+
+Proxy-DHCP mode (default) answers only the boot part beside the site's own DHCP server; full DHCP
+mode hands out addresses too. `--prepare-tftp` lays out the TFTP root with Debian's iPXE builds.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from string import Template
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+TEMPLATE = settings.BASE_DIR / "pxe" / "dnsmasq.conf.tmpl"
+# TFTP name -> file of Debian's ipxe package. In proxy mode dnsmasq's pxe-service appends ".0"
+# to the basename for legacy BIOS clients, hence undionly.0.
+TFTP_FILES = {
+    "undionly.kpxe": "undionly.kpxe",
+    "undionly.0": "undionly.kpxe",
+    "snponly.efi": "snponly.efi",
+    "ipxe.efi": "ipxe.efi",
+}
+
+
+def render(
+    *,
+    mode: str,
+    interface: str,
+    boot_url: str,
+    tftp_root: str,
+    subnet: str | None = None,
+    dhcp_range: str | None = None,
+    router: str | None = None,
+    efi_file: str = "snponly.efi",
+) -> str:
+    if mode == "proxy":
+        if not subnet:
+            raise CommandError("--subnet is required in proxy mode (e.g. 192.168.10.0)")
+        network = ipaddress.ip_network(subnet if "/" in subnet else f"{subnet}/32", strict=False)
+        range_lines = f"dhcp-range={network.network_address},proxy"
+        boot_lines = "\n".join(
+            [
+                'pxe-prompt="ARROW network boot",0',
+                'pxe-service=tag:!ipxe,x86PC,"ARROW network boot (BIOS)",undionly',
+                f'pxe-service=tag:!ipxe,X86-64_EFI,"ARROW network boot (UEFI)",{efi_file}',
+                f'pxe-service=tag:!ipxe,BC_EFI,"ARROW network boot (UEFI)",{efi_file}',
+            ]
+        )
+    elif mode == "dhcp":
+        if not dhcp_range:
+            raise CommandError("--range is required in dhcp mode (e.g. 10.0.0.100,10.0.0.200)")
+        parts = [p.strip() for p in dhcp_range.split(",")]
+        if len(parts) != 2:
+            raise CommandError("--range takes FIRST,LAST addresses")
+        for part in parts:
+            ipaddress.ip_address(part)
+        range_lines = f"dhcp-range={parts[0]},{parts[1]},12h"
+        if router:
+            range_lines += f"\ndhcp-option=option:router,{ipaddress.ip_address(router)}"
+        boot_lines = "\n".join(
+            [
+                "dhcp-boot=tag:bios,tag:!ipxe,undionly.kpxe",
+                f"dhcp-boot=tag:efi64,tag:!ipxe,{efi_file}",
+            ]
+        )
+    else:
+        raise CommandError("--mode is proxy or dhcp")
+    if not boot_url.startswith(("http://", "https://")):
+        raise CommandError("--server must be an http:// URL of this backend")
+    return Template(TEMPLATE.read_text()).substitute(
+        mode=mode,
+        interface=interface,
+        range_lines=range_lines,
+        boot_lines=boot_lines,
+        tftp_root=tftp_root,
+        boot_url=f"{boot_url.rstrip('/')}/pxe/boot.ipxe?mac=${{net0/mac}}",
+    )
+
+
+def prepare_tftp(root: Path, ipxe_dir: Path) -> list[Path]:
+    root.mkdir(parents=True, exist_ok=True)
+    made = []
+    for name, source in TFTP_FILES.items():
+        src = ipxe_dir / source
+        if not src.is_file():
+            raise CommandError(f"{src} is missing: install Debian's ipxe package")
+        link = root / name
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        os.symlink(src, link)
+        made.append(link)
+    return made
+
+
+class Command(BaseCommand):
+    help = "Render a dnsmasq configuration that network-boots devices into ARROW."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--mode", choices=["proxy", "dhcp"], default="proxy")
+        parser.add_argument("--interface", required=True, help="interface facing the devices")
+        parser.add_argument(
+            "--server",
+            default=settings.ARROW_PUBLIC_URL or "",
+            help="URL devices use to reach this backend (default ARROW_PUBLIC_URL)",
+        )
+        parser.add_argument("--subnet", help="proxy mode: the devices' subnet, e.g. 10.1.0.0/24")
+        parser.add_argument("--range", dest="dhcp_range", help="dhcp mode: FIRST,LAST")
+        parser.add_argument("--router", help="dhcp mode: default gateway")
+        parser.add_argument("--tftp-root", default=str(settings.VAR_DIR / "tftp"))
+        parser.add_argument("--ipxe-dir", default="/usr/lib/ipxe")
+        parser.add_argument(
+            "--efi",
+            default="snponly.efi",
+            choices=["snponly.efi", "ipxe.efi"],
+            help="UEFI iPXE build: snponly.efi uses the firmware's NIC driver",
+        )
+        parser.add_argument(
+            "--prepare-tftp", action="store_true", help="link Debian's iPXE files into --tftp-root"
+        )
+        parser.add_argument("--output", "-o", help="write here instead of standard output")
+
+    def handle(self, *args, **opts):
+        if not opts["server"]:
+            raise CommandError("--server (or ARROW_PUBLIC_URL) is required")
+        text = render(
+            mode=opts["mode"],
+            interface=opts["interface"],
+            boot_url=opts["server"],
+            tftp_root=opts["tftp_root"],
+            subnet=opts["subnet"],
+            dhcp_range=opts["dhcp_range"],
+            router=opts["router"],
+            efi_file=opts["efi"],
+        )
+        if opts["prepare_tftp"]:
+            for link in prepare_tftp(Path(opts["tftp_root"]), Path(opts["ipxe_dir"])):
+                self.stderr.write(f"linked {link}")
+        if opts["output"]:
+            Path(opts["output"]).write_text(text)
+            self.stderr.write(f"wrote {opts['output']}")
+        else:
+            self.stdout.write(text, ending="")

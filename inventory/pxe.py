@@ -1,0 +1,142 @@
+"""The iPXE boot endpoint and the inventory image files.
+
+`GET /pxe/boot.ipxe?mac=${net0/mac}` answers an iPXE script: boot the inventory image, chain to
+the imaging target, or exit to the next boot device. Devices have no session: these views are
+login-exempt, and may be limited to source networks (ARROW_PXE_ALLOWED_NETWORKS).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import mimetypes
+import re
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+from inventory.errors import InventoryError
+from inventory.services.boot import BootAction
+from inventory.services.pxe import PxeAnswer, pxe_boot
+
+IMAGE_FILES = ("vmlinuz", "initrd.img")
+_SAFE = re.compile(r"[^A-Za-z0-9 :._,/()#@+=-]")
+
+
+def _say(text: str) -> str:
+    """A message iPXE's `echo` prints as is (no ${...} expansion, no odd characters)."""
+    return _SAFE.sub("?", text)[:200]
+
+
+def _allowed(remote: str | None) -> bool:
+    networks = settings.ARROW_PXE_ALLOWED_NETWORKS
+    if not networks:
+        return True
+    try:
+        address = ipaddress.ip_address(remote or "")
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(n, strict=False) for n in networks)
+
+
+def _base_url(request: HttpRequest) -> str:
+    # The address the device used to reach us (Host header), unless an operator pinned one.
+    return settings.ARROW_PUBLIC_URL or request.build_absolute_uri("/").rstrip("/")
+
+
+def _script(lines: list[str], status: int = 200) -> HttpResponse:
+    return HttpResponse(
+        "#!ipxe\n" + "\n".join(lines) + "\n", status=status, content_type="text/plain"
+    )
+
+
+def render_script(answer: PxeAnswer, base: str) -> list[str]:
+    head = f"ARROW: {answer.mac}"
+    if answer.action is BootAction.INVENTORY:
+        args = " ".join(
+            [
+                "initrd=initrd.img",
+                settings.ARROW_KERNEL_ARGS,
+                f"arrow.server={base}",
+                f"arrow.token={answer.token}",
+                f"arrow.mac={answer.mac}",
+                "quiet",
+            ]
+        ).strip()
+        return [
+            f"echo {_say(head)} needs inventory ({_say(answer.reason)})",
+            "echo ARROW: loading the inventory image...",
+            f"kernel {base}/pxe/image/vmlinuz {args} || goto failed",
+            f"initrd {base}/pxe/image/initrd.img || goto failed",
+            "boot || goto failed",
+            ":failed",
+            "echo ARROW: could not load the inventory image; booting the next device in 10 s",
+            "sleep 10",
+            "exit 1",
+        ]
+    if answer.action is BootAction.IMAGING:
+        return [
+            f"echo {_say(head)} device {_say(answer.device_id or '')} goes to imaging",
+            f"chain {answer.chain_url} || goto failed",
+            ":failed",
+            "echo ARROW: the imaging target did not answer; booting the next device in 10 s",
+            "sleep 10",
+            "exit 1",
+        ]
+    return [
+        f"echo {_say(head)}: {_say(answer.reason)}; booting from the next device",
+        "exit",
+    ]
+
+
+@login_not_required
+@require_GET
+def boot_script(request: HttpRequest) -> HttpResponse:
+    remote = request.META.get("REMOTE_ADDR")
+    if not _allowed(remote):
+        return _script(["echo ARROW: this network may not use the boot service", "exit"], 403)
+    mac = request.GET.get("mac", "")
+    try:
+        answer = pxe_boot(mac_text=mac, remote_addr=remote)
+    except InventoryError as exc:
+        # iPXE shows the status of a failed fetch; a person with curl reads the body.
+        return _script([f"echo ARROW: {_say(exc.field or '')}: {_say(exc.message)}", "exit"], 400)
+    return _script(render_script(answer, _base_url(request)))
+
+
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
+
+
+@login_not_required
+@require_GET
+def image_file(request: HttpRequest, name: str) -> HttpResponse:
+    """Serves the inventory image in development, with single-range requests (nginx in prod)."""
+    if name not in IMAGE_FILES or not _allowed(request.META.get("REMOTE_ADDR")):
+        raise Http404("no such image file")
+    path = settings.ARROW_IMAGE_DIR / name
+    if not path.is_file():
+        raise Http404(f"{name} is not built: run make image")
+    size = path.stat().st_size
+    ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    match = _RANGE.match(request.headers.get("Range", "").strip())
+    if not match or not any(match.groups()):
+        response = FileResponse(path.open("rb"), content_type=ctype)
+        response["Accept-Ranges"] = "bytes"
+        return response
+    first, last = match.groups()
+    if first == "":
+        start, end = max(size - int(last), 0), size - 1
+    else:
+        start, end = int(first), min(int(last) if last else size - 1, size - 1)
+    if start >= size or start > end:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    with path.open("rb") as handle:
+        handle.seek(start)
+        data = handle.read(end - start + 1)
+    response = HttpResponse(data, status=206, content_type=ctype)
+    response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    response["Accept-Ranges"] = "bytes"
+    return response

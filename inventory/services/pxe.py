@@ -1,0 +1,222 @@
+"""The boot path: what the iPXE endpoint tells a device, per-boot tokens, imaging reports.
+
+Uses the same decision as check-mac (services/boot.py); adds what only a booting device needs:
+a credential for the inventory image, the imaging target, and the record of who booted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from inventory.choices import HistoryKind, ImagingStatus, RequestStatus
+from inventory.errors import InventoryError, NotFound, ValidationFailed
+from inventory.models import BootEvent, BootToken, Device, DeviceMac, DeviceRequest
+from inventory.services.boot import BootAction, boot_decide_for_mac
+from inventory.services.catalog import request_set_status
+from inventory.services.history import history_add
+from inventory.services.macs import normalize_mac
+
+log = logging.getLogger(__name__)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", errors="surrogateescape")).hexdigest()
+
+
+def boot_token_issue(*, mac: str, remote_addr: str | None = None) -> str:
+    """A new token for one inventory run of the device with *mac*; only its hash is stored."""
+    token = secrets.token_urlsafe(24)
+    BootToken.objects.create(
+        mac=mac,
+        token_hash=_hash(token),
+        expires_at=timezone.now() + timedelta(seconds=settings.ARROW_BOOT_TOKEN_TTL),
+        remote_addr=remote_addr,
+    )
+    return token
+
+
+def boot_token_check(token: str | None) -> BootToken | None:
+    """The live (unexpired, unused) token row for *token*, or None."""
+    if not token:
+        return None
+    return BootToken.objects.filter(
+        token_hash=_hash(token), used_at__isnull=True, expires_at__gt=timezone.now()
+    ).first()
+
+
+def boot_token_consume(token_id: int) -> None:
+    """Marks the token used inside the caller's transaction; refuses a token already used."""
+    used = BootToken.objects.filter(pk=token_id, used_at__isnull=True).update(
+        used_at=timezone.now()
+    )
+    if not used:
+        raise InventoryError(
+            "token_used", "this inventory token was already used", field="X-Inventory-Token"
+        )
+
+
+def _fill(template: str, *, mac: str, device_id: str) -> str:
+    return (
+        template.replace("{mac}", mac)
+        .replace("{mac_hyphen}", mac.replace(":", "-"))
+        .replace("{device_id}", device_id)
+    )
+
+
+def imaging_target(device: Device) -> str | None:
+    """The device's spec's imaging URL, else its organization's, else the global default."""
+    for template in (
+        device.spec.imaging_url if device.spec_id else "",
+        device.organization.imaging_url if device.organization_id else "",
+        settings.ARROW_IMAGING_URL,
+    ):
+        if template:
+            return template
+    return None
+
+
+@dataclass(frozen=True)
+class PxeAnswer:
+    action: BootAction
+    reason: str
+    mac: str
+    device_id: str | None = None
+    organization: str | None = None
+    token: str | None = None
+    chain_url: str | None = None
+
+
+@transaction.atomic
+def pxe_boot(*, mac_text: object, remote_addr: str | None = None) -> PxeAnswer:
+    """Decides what a booting device does and records it (token, imaging status, boot event)."""
+    decision = boot_decide_for_mac(mac_text, field="mac")
+    mac = normalize_mac(mac_text, field="mac")
+    action, reason = decision.action, decision.reason
+    token = chain_url = None
+    if action is BootAction.INVENTORY:
+        token = boot_token_issue(mac=mac, remote_addr=remote_addr)
+    elif action is BootAction.IMAGING:
+        device = (
+            Device.objects.select_for_update(of=("self",))
+            .select_related("spec", "organization", "request")
+            .get(pk=decision.device_id)
+        )
+        template = imaging_target(device)
+        if template is None:
+            action = BootAction.LOCAL
+            reason = "ready for imaging, but no imaging target is configured"
+        else:
+            chain_url = _fill(template, mac=mac, device_id=device.pk)
+            if device.imaging_status != ImagingStatus.IMAGING:
+                _device_to_imaging(device)
+    if decision.device_id is None:
+        log.info("boot from unknown MAC %s (%s) from %s: %s", mac, action, remote_addr, reason)
+    BootEvent.objects.create(
+        mac=mac,
+        action=action,
+        reason=reason[:300],
+        device_id=decision.device_id,
+        remote_addr=remote_addr,
+    )
+    return PxeAnswer(
+        action, reason, mac, decision.device_id, decision.organization, token, chain_url
+    )
+
+
+def _device_to_imaging(device: Device) -> None:
+    old = device.imaging_status
+    device.imaging_status = ImagingStatus.IMAGING
+    device.imaging_error = ""
+    device.save(update_fields=["imaging_status", "imaging_error", "updated_at"])
+    if device.request_id and device.request.status in (
+        RequestStatus.PENDING,
+        RequestStatus.INVENTORIED,
+    ):
+        request_set_status(request=device.request, status=RequestStatus.IMAGING)
+    history_add(
+        device=device,
+        kind=HistoryKind.IMAGING,
+        changes={"imaging_status": [old, ImagingStatus.IMAGING]},
+        note="handed to the imaging target by the boot endpoint",
+    )
+
+
+def _device_for_report(device_id: object, mac_address: object) -> Device:
+    qs = Device.objects.select_for_update(of=("self",)).select_related("request")
+    if device_id:
+        device = qs.filter(pk=str(device_id)).first()
+        if device is None:
+            raise NotFound("unknown_device", f"no device {device_id!r}", field="device_id")
+        return device
+    if mac_address:
+        mac = normalize_mac(mac_address, field="mac_address")
+        owner = DeviceMac.objects.filter(mac=mac, shared=False).values_list("device_id", flat=True)
+        device = qs.filter(pk__in=list(owner)).first()
+        if device is None:
+            raise NotFound("unknown_device", f"no device with MAC {mac}", field="mac_address")
+        return device
+    raise ValidationFailed(
+        [{"field": "device_id", "code": "required", "message": "give device_id or mac_address"}]
+    )
+
+
+@transaction.atomic
+def device_imaging_report(
+    *, status: object, device_id: object = None, mac_address: object = None, reason: str = ""
+) -> Device:
+    """The imaging system reports a device imaged (its request is fulfilled) or failed."""
+    if status not in (ImagingStatus.IMAGED, ImagingStatus.FAILED):
+        raise ValidationFailed(
+            [
+                {
+                    "field": "status",
+                    "code": "invalid_status",
+                    "message": f"{str(status)[:40]!r} is not one of imaged, failed",
+                }
+            ]
+        )
+    device = _device_for_report(device_id, mac_address)
+    old = device.imaging_status
+    device.imaging_status = status
+    device.imaging_error = (reason or "")[:2000] if status == ImagingStatus.FAILED else ""
+    device.save(update_fields=["imaging_status", "imaging_error", "updated_at"])
+    if status == ImagingStatus.IMAGED and device.request_id:
+        request: DeviceRequest = device.request
+        if request.status != RequestStatus.CANCELLED:
+            request_set_status(request=request, status=RequestStatus.FULFILLED)
+    history_add(
+        device=device,
+        kind=HistoryKind.IMAGING,
+        changes={"imaging_status": [old, status]},
+        note=f"reported by the imaging system{': ' + reason if reason else ''}"[:2000],
+    )
+    return device
+
+
+@transaction.atomic
+def device_imaging_requeue(*, device_id: str, actor=None, visible=None) -> Device:
+    """An operator sends a device (failed, or imaged and to be redone) back to imaging."""
+    base = visible if visible is not None else Device.objects.all()
+    device = base.select_for_update(of=("self",)).filter(pk=device_id).first()
+    if device is None:
+        raise NotFound("unknown_device", f"no device {device_id!r}", field="device_id")
+    old = device.imaging_status
+    device.imaging_status = ImagingStatus.READY_FOR_IMAGING
+    device.imaging_error = ""
+    device.save(update_fields=["imaging_status", "imaging_error", "updated_at"])
+    history_add(
+        device=device,
+        kind=HistoryKind.IMAGING,
+        changes={"imaging_status": [old, ImagingStatus.READY_FOR_IMAGING]},
+        note="sent back to imaging by an operator",
+        actor=actor,
+    )
+    return device
