@@ -97,3 +97,24 @@ class FakeRoot:
             if serial is not None:
                 self.file(f"{base}/device/serial", f"{serial}\n")
         return self
+
+
+NUC_MACS = ["enp86s0:1c:69:7a:0a:1b:2c", "wlo1:60:dd:8e:12:34:56"]
+
+
+def nuc(root: FakeRoot) -> FakeRoot:
+    """A NUC 11-like machine: dmidecode as captured under QEMU (baseboard serial BTTN20900ABC),
+    an Ethernet and a Wi-Fi NIC next to docker0 and lo, an NVMe disk, UEFI firmware, and the
+    /proc files captured in the same guest. No ModemManager, no modem."""
+    root.fixture(["dmidecode"], "dmidecode/qemu-nuc11tnhi5-smbios-placeholder-system-serial.txt")
+    root.nic("enp86s0", "1c:69:7a:0a:1b:2c", driver="igc", pci="0000:56:00.0", speed="2500")
+    root.nic("wlo1", "60:dd:8e:12:34:56", driver="iwlwifi", pci="0000:00:14.3", speed=None)
+    root.nic("docker0", "02:42:0c:d5:0f:d7", pci=None)
+    root.nic("lo", "00:00:00:00:00:00", pci=None)
+    root.disk("nvme0n1", sectors=500118192, model="Samsung SSD 980 250GB", serial="S64BNJ0R")
+    root.file("/sys/firmware/efi/fw_platform_size", "64\n")
+    root.file("/proc/cpuinfo", (FIXTURES / "proc/qemu-tcg-2cpu-cpuinfo.txt").read_bytes())
+    root.file("/proc/meminfo", (FIXTURES / "proc/qemu-1g-meminfo.txt").read_bytes())
+    root.file("/proc/cmdline", "BOOT_IMAGE=vmlinuz quiet\n")
+    root.file("/proc/sysrq-trigger", "")
+    return root
