@@ -31,7 +31,7 @@ EXIT_CODES = {
     EXIT_OK: "accepted (or --dry-run printed the payload)",
     EXIT_INTERNAL: "unexpected error in the agent itself",
     EXIT_USAGE: "bad arguments or settings (no server, no key, bad value)",
-    EXIT_REJECTED: "the backend refused the inventory (4xx); not retried",
+    EXIT_REJECTED: "the backend refused the inventory (4xx or a redirect); not retried",
     EXIT_GAVE_UP: "no answer from the backend (network error or 5xx) until the deadline",
     EXIT_AFTER_FAILED: "accepted, but the reboot or poweroff failed",
 }
@@ -60,9 +60,27 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--modem-wait", metavar="S", help="seconds to wait for ModemManager")
     collect.add_argument("--key-file", metavar="FILE", help="file holding the service key")
     collect.add_argument("--token-file", metavar="FILE", help="file holding a per-boot token")
-    collect.add_argument("--retry-initial", metavar="S", type=float, default=Backoff.initial)
-    collect.add_argument("--retry-max", metavar="S", type=float, default=Backoff.maximum)
-    collect.add_argument("--request-timeout", metavar="S", type=float, default=30.0)
+    collect.add_argument(
+        "--retry-initial",
+        metavar="S",
+        type=float,
+        default=Backoff.initial,
+        help="first wait between submit attempts; doubles each retry (default %(default)s)",
+    )
+    collect.add_argument(
+        "--retry-max",
+        metavar="S",
+        type=float,
+        default=Backoff.maximum,
+        help="longest wait between submit attempts (default %(default)s)",
+    )
+    collect.add_argument(
+        "--request-timeout",
+        metavar="S",
+        type=float,
+        default=Backoff.request_timeout,
+        help="seconds for one submit attempt (default %(default)s)",
+    )
 
     parse = commands.add_parser("parse", help="run one parser over a captured output file")
     parse.add_argument("kind", choices=("dmidecode", "iplink", "mmcli"))

@@ -7,6 +7,7 @@ attempt and its outcome is one console line. Never prints the authentication hea
 
 from __future__ import annotations
 
+import http.client
 import json
 import random
 import time
@@ -59,12 +60,15 @@ def post_once(url: str, body: bytes, headers: Mapping[str, str], timeout: float)
         with _OPENER.open(request, timeout=timeout) as response:
             status, raw = response.status, response.read()
     except urllib.error.HTTPError as exc:
-        said = exc.read()[:500].decode("utf-8", errors="replace").strip()
         if 300 <= exc.code < 400:
             said = f"redirected to {exc.headers.get('Location')}; set the server to that URL"
+        else:
+            said = _error_body(exc)
         detail = f"HTTP {exc.code} {exc.reason}" + (f": {said}" if said else "")
         return Outcome(False, exc.code >= 500, 1, exc.code, detail)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    # URLError and socket errors (refused, unreachable, timeout, reset) are OSErrors;
+    # HTTPException covers a server that hangs up mid-answer or answers garbage.
+    except (OSError, http.client.HTTPException) as exc:
         reason = getattr(exc, "reason", exc)
         return Outcome(False, True, 1, None, f"{type(reason).__name__}: {reason}")
     try:
@@ -72,6 +76,14 @@ def post_once(url: str, body: bytes, headers: Mapping[str, str], timeout: float)
     except ValueError:
         reply = raw.decode("utf-8", errors="replace")
     return Outcome(True, False, 1, status, "", reply)
+
+
+def _error_body(exc: urllib.error.HTTPError) -> str:
+    """The start of an error answer's body (the backend names the refused field there)."""
+    try:
+        return exc.read()[:500].decode("utf-8", errors="replace").strip()
+    except (OSError, http.client.HTTPException):
+        return ""
 
 
 def submit(

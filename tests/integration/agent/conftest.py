@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -78,7 +78,7 @@ class Backend:
 
 
 @pytest.fixture
-def backend() -> Iterator[type[Backend]]:
+def backend() -> Iterator[Callable[[list[int]], Backend]]:
     """Starts Backend(statuses) servers on demand and stops them all at the end."""
     started: list[Backend] = []
 
@@ -87,6 +87,6 @@ def backend() -> Iterator[type[Backend]]:
         started.append(server)
         return server
 
-    yield start  # type: ignore[misc]
+    yield start
     for server in started:
         server.stop()

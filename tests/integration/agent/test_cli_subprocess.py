@@ -59,4 +59,4 @@ def test_collect_without_a_server_exits_2(machine):
 def test_help_lists_the_exit_codes():
     done = agent("--help")
     assert done.returncode == 0
-    assert "3 the backend refused the inventory (4xx); not retried" in done.stdout
+    assert "3 the backend refused the inventory (4xx or a redirect); not retried" in done.stdout

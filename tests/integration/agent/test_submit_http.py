@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 
 from arrow_agent import cli
 
@@ -104,3 +105,36 @@ def test_after_success_the_device_reboots_through_sysrq(capsys, machine, backend
     assert cli.main(argv, environ={"DEVICE_LOOKUP_API_KEY": KEY}) == 0
     assert (machine.path / "proc/sysrq-trigger").read_text() == "b"
     assert "after: reboot" in capsys.readouterr().err
+
+
+def test_a_server_answering_garbage_is_retried_like_a_network_error(capsys, machine):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.05)
+    stop = threading.Event()
+    answered = []
+
+    def answer_garbage() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+                answered.append(1)
+
+    thread = threading.Thread(target=answer_garbage, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        code, _, err = submit(capsys, machine, url, "--deadline", "0.2")
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+    assert code == 4
+    assert len(answered) >= 2
+    assert "BadStatusLine" in err
