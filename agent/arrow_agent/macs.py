@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 _HEX = frozenset("0123456789abcdef")
-_CANONICAL = re.compile(r"(?:[0-9a-f]{2}:){5}[0-9a-f]{2}")
 
 
 def normalize_mac(text: str | None) -> str | None:
@@ -31,11 +30,6 @@ def normalize_mac(text: str | None) -> str | None:
     if len(digits) != 12 or not set(digits) <= _HEX:
         return None
     return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
-
-
-def is_canonical_mac(text: str) -> bool:
-    """True when *text* is already in canonical form."""
-    return _CANONICAL.fullmatch(text) is not None
 
 
 def is_usable_mac(mac: str) -> bool:

@@ -14,14 +14,14 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
-# Stages: "read" (a command or file failed), "parse" (its output was odd), "collect" (a bug in
-# the collector itself, caught so that the other collectors still run).
-STAGES = ("read", "parse", "collect")
-
 
 @dataclass(frozen=True)
 class Failure:
-    """One thing a collector could not gather, as sent in ``hardware.collection_errors``."""
+    """One thing a collector could not gather, as sent in ``hardware.collection_errors``.
+
+    stage: "read" (a command or file failed), "parse" (its output was odd), or "collect" (a
+    bug in the collector itself, caught so that the other collectors still run).
+    """
 
     collector: str
     stage: str
