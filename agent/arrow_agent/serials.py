@@ -7,7 +7,9 @@ The backend imports this module too (it is standard library only), so the list l
 
 from __future__ import annotations
 
-# Compared after stripping and case-folding. Extend here; nowhere else.
+# Compared after stripping and case-folding. Extend here; nowhere else. Firmware reuses the same
+# defaults in every DMI string, so the agent also uses this list to skip placeholder manufacturer
+# and product names ("System manufacturer", "System Product Name") when it builds device_spec.
 PLACEHOLDER_SERIALS: frozenset[str] = frozenset(
     value.casefold()
     for value in (
@@ -34,6 +36,13 @@ PLACEHOLDER_SERIALS: frozenset[str] = frozenset(
         "Type1 - System Serial Number",
         "No Asset Information",
         "Empty",
+        # Defaults of AMI-based boards, seen in the corpus (asus-p5q, asus-m3a78).
+        "System manufacturer",
+        "System Product Name",
+        "System Version",
+        "Chassis Manufacture",
+        "Chassis Manufacturer",
+        "Chassis Version",
     )
 )
 

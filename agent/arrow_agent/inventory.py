@@ -1,0 +1,83 @@
+"""Runs every collector and builds ``inventory_data``; owns the device_name rule.
+
+Each collector is wrapped, so one that breaks is recorded in ``hardware.collection_errors``
+(stage "collect") and the others still run: an unknown machine reports what it could gather
+and names what it could not. The top-level keys are exactly the ones the backend validates;
+everything else lives in the ``hardware`` object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from typing import Any, TypeVar
+
+from arrow_agent import __version__
+from arrow_agent.collectors import Failure, dmi, hardware, modem, net
+
+T = TypeVar("T")
+
+
+def device_name(prefix: str, serial: str | None, macs: Sequence[str]) -> str | None:
+    """``PREFIX-NNNNNNNN``: eight digits of a SHA-256 of the real serial, else of the lowest
+    MAC, so re-inventory of the same device gives the same name. None without either."""
+    if serial:
+        identity = f"serial:{serial}"
+    elif macs:
+        identity = f"mac:{min(macs)}"
+    else:
+        return None
+    digest = hashlib.sha256(identity.encode("utf-8")).digest()
+    return f"{prefix}-{int.from_bytes(digest[:8], 'big') % 10**8:08d}"
+
+
+def _guarded(name: str, failures: list[Failure], collect: Callable[[], T], empty: T) -> T:
+    try:
+        return collect()
+    except Exception as exc:  # a collector bug must not cost the other collectors' facts
+        failures.append(Failure(name, "collect", f"{type(exc).__name__}: {exc}"))
+        return empty
+
+
+def collect_inventory(
+    *,
+    prefix: str,
+    modem_wait: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """The ``inventory_data`` object for this machine."""
+    failures: list[Failure] = []
+    facts = _guarded(dmi.NAME, failures, lambda: dmi.collect(failures), dmi.DmiFacts())
+    nics = _guarded(net.NAME, failures, lambda: net.collect(failures), [])
+    modems = _guarded(
+        modem.NAME,
+        failures,
+        lambda: modem.collect(failures, wait_s=modem_wait, clock=clock, sleep=sleep),
+        modem.ModemFacts(),
+    )
+    machine = _guarded(hardware.NAME, failures, lambda: hardware.collect(failures), {})
+
+    serial, sn_source = dmi.choose_serial(facts)
+    pairs = net.mac_list(nics)
+    failures.extend(Failure(net.NAME, "parse", warning) for warning in pairs.warnings)
+    return {
+        "mac_address": pairs.facts,
+        "device_name": device_name(prefix, serial, [nic.mac for nic in nics]),
+        "serial_number": serial,
+        "device_spec": dmi.device_spec(facts),
+        "has_modem": modems.has_modem,
+        "imei": modems.imei,
+        "hardware_generated_sn": serial is not None,
+        "sn_source": sn_source,
+        "hardware": {
+            "agent_version": __version__,
+            "dmi": facts.stripped(),
+            **machine,
+            "nics": [asdict(nic) for nic in nics],
+            "modem": modems.as_hardware(),
+            "collection_errors": [failure.as_dict() for failure in failures],
+        },
+    }

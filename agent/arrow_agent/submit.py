@@ -1,0 +1,123 @@
+"""POSTs the payload to the backend, retrying what may pass and never what was refused.
+
+Network errors, timeouts and 5xx answers are retried with exponential backoff and jitter until
+a deadline; a 4xx answer (or a redirect, which would turn the POST into a GET) is final. Every
+attempt and its outcome is one console line. Never prints the authentication headers.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Backoff:
+    initial: float = 2.0  # seconds before the second attempt
+    maximum: float = 60.0  # cap on one wait
+    request_timeout: float = 30.0  # seconds for one attempt
+
+    def delay(self, retry: int, draw: float) -> float:
+        """Wait before retry number *retry* (1-based): exponential, half of it jittered."""
+        full = min(self.maximum, self.initial * 2 ** (retry - 1))
+        return full / 2 + full / 2 * draw
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    retryable: bool
+    attempts: int
+    status: int | None = None  # HTTP status of the last answer, None for a network error
+    detail: str = ""  # the last error or refusal, for the console
+    reply: Any = None  # the parsed JSON of a 2xx answer
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # surface 3xx as an HTTPError instead of re-sending as GET
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def post_once(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> Outcome:
+    """One attempt; classifies the answer."""
+    request = urllib.request.Request(  # noqa: S310 - the URL scheme is checked by config
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "Accept": "application/json", **headers},
+    )
+    try:
+        with _OPENER.open(request, timeout=timeout) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        if 300 <= exc.code < 400:
+            said = f"redirected to {exc.headers.get('Location')}; set the server to that URL"
+        else:
+            said = _error_body(exc)
+        detail = f"HTTP {exc.code} {exc.reason}" + (f": {said}" if said else "")
+        return Outcome(False, exc.code >= 500, 1, exc.code, detail)
+    # URLError and socket errors (refused, unreachable, timeout, reset) are OSErrors;
+    # HTTPException covers a server that hangs up mid-answer or answers garbage.
+    except (OSError, http.client.HTTPException) as exc:
+        reason = getattr(exc, "reason", exc)
+        return Outcome(False, True, 1, None, f"{type(reason).__name__}: {reason}")
+    try:
+        reply = json.loads(raw)
+    except ValueError:
+        reply = raw.decode("utf-8", errors="replace")
+    return Outcome(True, False, 1, status, "", reply)
+
+
+def _error_body(exc: urllib.error.HTTPError) -> str:
+    """The start of an error answer's body (the backend names the refused field there)."""
+    try:
+        return exc.read()[:500].decode("utf-8", errors="replace").strip()
+    except (OSError, http.client.HTTPException):
+        return ""
+
+
+def submit(
+    url: str,
+    payload: Mapping[str, Any],
+    headers: Mapping[str, str],
+    *,
+    deadline: float,
+    backoff: Backoff,
+    say: Callable[[str], None],
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    draw: Callable[[], float] = random.random,
+) -> Outcome:
+    """POST until accepted, refused, or *deadline* seconds have passed."""
+    body = json.dumps(payload).encode("utf-8")
+    give_up_at = clock() + deadline
+    attempt = 0
+    while True:
+        attempt += 1
+        outcome = replace(post_once(url, body, headers, backoff.request_timeout), attempts=attempt)
+        if outcome.ok:
+            say(f"submit attempt {attempt} to {url}: HTTP {outcome.status}, accepted")
+            return outcome
+        if not outcome.retryable:
+            say(f"submit attempt {attempt} to {url}: {outcome.detail}; not retrying")
+            return outcome
+        wait = backoff.delay(attempt, draw())
+        left = give_up_at - clock()
+        if wait > left:
+            say(f"submit attempt {attempt} to {url}: {outcome.detail}; giving up (deadline)")
+            return outcome
+        say(
+            f"submit attempt {attempt} to {url}: {outcome.detail}; "
+            f"retrying in {wait:.1f} s ({left:.0f} s left)"
+        )
+        sleep(wait)
