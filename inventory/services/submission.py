@@ -12,10 +12,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from arrow_agent.serials import clean_serial, is_placeholder_serial
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from arrow_agent.serials import clean_serial, is_placeholder_serial
 from inventory.choices import (
     HistoryKind,
     ImagingStatus,
