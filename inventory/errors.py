@@ -33,6 +33,10 @@ class ValidationFailed(InventoryError):
         super().__init__(first["code"], message, field=first["field"], errors=errors)
 
 
+class Forbidden(InventoryError):
+    status_code = 403
+
+
 class NotFound(InventoryError):
     status_code = 404
 
