@@ -1,7 +1,8 @@
 """Mounts the API, the boot endpoint and the portal."""
 
 from django.contrib import admin as django_admin
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
 
 from arrow.api import api
 
@@ -17,4 +18,12 @@ for pattern in api_urls:
 urlpatterns = [
     path("api/", (api_urls, app_name, namespace)),
     path("django-admin/", django_admin.site.urls),
+    # LoginView is login-exempt already; LogoutView accepts POST only (CSRF-protected).
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("inventory.portal.urls")),
 ]
