@@ -202,6 +202,11 @@ def device_bulk_status(request):
     return _back(request, reverse("portal:device_list"))
 
 
+def _device_edit_initial(device) -> dict:
+    # Only what the operator changes is sent to device_update, which locks each field it sets.
+    return {"name": device.name, "spec": device.spec_id, "organization": device.organization_id}
+
+
 def _device_page(request, device, *, serial_form=None, edit_form=None, status_code=200):
     user = request.user
     history = list(selectors.device_history(device))
@@ -214,11 +219,7 @@ def _device_page(request, device, *, serial_form=None, edit_form=None, status_co
         or forms.SerialForm(initial={"serial_number": device.serial_number or ""}),
         "edit_form": edit_form
         or forms.DeviceEditForm(
-            initial={
-                "name": device.name,
-                "spec": device.spec_id,
-                "organization": device.organization_id,
-            },
+            initial=_device_edit_initial(device),
             organizations=selectors.organization_choices(user),
             staff=user.is_staff,
         ),
@@ -256,6 +257,7 @@ def device_edit(request, device_id: str):
     device = _or_404(selectors.device_get, device_id=device_id, user=request.user)
     form = forms.DeviceEditForm(
         request.POST,
+        initial=_device_edit_initial(device),
         organizations=selectors.organization_choices(request.user),
         staff=request.user.is_staff,
     )
