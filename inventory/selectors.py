@@ -150,7 +150,7 @@ def latest_inventories(user=None, *, limit: int = 10) -> QuerySet[DeviceHistory]
     """The latest inventory entries (a device created or changed by a submission)."""
     return (
         DeviceHistory.objects.filter(kind=HistoryKind.INVENTORY, device__in=device_queryset(user))
-        .select_related("device", "submission")
+        .select_related("device", "device__spec", "submission")
         .order_by("-created_at", "-id")[:limit]
     )
 

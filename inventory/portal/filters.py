@@ -15,7 +15,8 @@ from inventory.choices import (
 )
 from inventory.models import Device, DeviceRequest, DeviceSpec, Submission
 
-YES_NO = [("", "Any"), ("true", "Yes"), ("false", "No")]
+ANY = "Any"
+YES_NO = [("", ANY), ("true", "Yes"), ("false", "No")]
 
 
 class FilterForm(forms.Form):
@@ -41,14 +42,18 @@ class DeviceFilter(django_filters.FilterSet):
         label="Search",
         widget=forms.TextInput(attrs={"placeholder": "MAC (any form), serial, name or id"}),
     )
-    organization = django_filters.ModelChoiceFilter(queryset=_visible_organizations)
+    organization = django_filters.ModelChoiceFilter(
+        queryset=_visible_organizations, empty_label=ANY
+    )
     spec = django_filters.ModelChoiceFilter(
-        queryset=DeviceSpec.objects.all(), null_label="No match", null_value="none"
+        queryset=DeviceSpec.objects.all(), null_label="No match", null_value="none", empty_label=ANY
     )
     inventory_status = django_filters.ChoiceFilter(
-        choices=InventoryStatus.choices, label="Inventory"
+        choices=InventoryStatus.choices, label="Inventory", empty_label=ANY
     )
-    imaging_status = django_filters.ChoiceFilter(choices=ImagingStatus.choices, label="Imaging")
+    imaging_status = django_filters.ChoiceFilter(
+        choices=ImagingStatus.choices, label="Imaging", empty_label=ANY
+    )
     has_modem = django_filters.BooleanFilter(label="Modem", widget=forms.Select(choices=YES_NO))
 
     class Meta:
@@ -61,8 +66,10 @@ class DeviceFilter(django_filters.FilterSet):
 
 
 class RequestFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=RequestStatus.choices)
-    organization = django_filters.ModelChoiceFilter(queryset=_visible_organizations)
+    status = django_filters.ChoiceFilter(choices=RequestStatus.choices, empty_label=ANY)
+    organization = django_filters.ModelChoiceFilter(
+        queryset=_visible_organizations, empty_label=ANY
+    )
 
     class Meta:
         model = DeviceRequest

@@ -102,7 +102,9 @@ class DeviceEditForm(BootstrapForm):
 
 
 class OrganizationChoiceForm(BootstrapForm):
-    organization = forms.ModelChoiceField(queryset=None, label="Target organization")
+    organization = forms.ModelChoiceField(
+        queryset=None, label="Target organization", empty_label="Choose…"
+    )
 
     def __init__(self, *args, organizations, **kwargs):
         super().__init__(*args, **kwargs)
@@ -157,7 +159,7 @@ class QuickAddBulkForm(OrganizationChoiceForm):
 
 
 class RequestForm(BootstrapForm):
-    organization = forms.ModelChoiceField(queryset=None)
+    organization = forms.ModelChoiceField(queryset=None, empty_label="Choose…")
     spec = forms.ModelChoiceField(
         queryset=DeviceSpec.objects.all(), required=False, empty_label="(any)"
     )

@@ -38,7 +38,7 @@ class DeviceTable(tables.Table):
     name = tables.Column()
     serial_number = tables.Column(verbose_name="Serial", attrs={"td": {"class": "font-monospace"}})
     macs = tables.Column(verbose_name="MACs", empty_values=(), orderable=False)
-    spec = tables.Column(order_by=("spec__name",))
+    spec = tables.Column(order_by=("spec__name",), empty_values=())
     organization = tables.Column(order_by=("organization__name",))
     inventory_status = tables.Column(verbose_name="Inventory")
     imaging_status = tables.Column(verbose_name="Imaging")
@@ -78,13 +78,15 @@ class DeviceTable(tables.Table):
     def render_spec(self, record):
         if record.spec_id:
             return record.spec.name
-        return format_html('<span class="text-body-secondary">no match</span>')
+        return format_html('<span class="text-body-secondary">{}</span>', "no match")
 
-    def render_inventory_status(self, value):
-        return badge(value)
+    # For a field with choices, django-tables2 passes the label as `value`: badges need the
+    # stored value, so they read it from the record.
+    def render_inventory_status(self, record):
+        return badge(record.inventory_status)
 
-    def render_imaging_status(self, value):
-        return badge(value)
+    def render_imaging_status(self, record):
+        return badge(record.imaging_status)
 
 
 class RequestTable(tables.Table):
@@ -109,8 +111,8 @@ class RequestTable(tables.Table):
     def render_id(self, value):
         return f"#{value}"
 
-    def render_status(self, value):
-        return badge(value)
+    def render_status(self, record):
+        return badge(record.status)
 
     def render_macs(self, record):
         return format_html_join(
@@ -159,7 +161,9 @@ class SubmissionTable(tables.Table):
     id = tables.Column(
         verbose_name="#", linkify=("portal:submission_detail", {"submission_id": tables.A("pk")})
     )
-    received_at = tables.DateTimeColumn(verbose_name="Received", format="Y-m-d H:i:s")
+    received_at = tables.DateTimeColumn(
+        verbose_name="Received", format="Y-m-d H:i:s", attrs={"td": {"class": "text-nowrap"}}
+    )
     outcome = tables.Column()
     remote_addr = tables.Column(verbose_name="From", default="—")
     error = tables.Column(verbose_name="Error", orderable=False, empty_values=())
@@ -178,8 +182,8 @@ class SubmissionTable(tables.Table):
         order_by_field = "sort"
         empty_text = "Nothing in the journal with these outcomes."
 
-    def render_outcome(self, value):
-        return badge(value)
+    def render_outcome(self, record):
+        return badge(record.outcome)
 
     def render_device(self, record):
         return record.device_id

@@ -29,6 +29,9 @@ def _organization_facts(org: Organization) -> dict:
 
 def _audit_save(*, actor, object_type: str, obj, before: dict | None, after: dict) -> None:
     """An audit row for a create, or for an update that changed something."""
+    if before is None:
+        # A new object: only the values it was given, not every empty field.
+        after = {k: v for k, v in after.items() if v not in (None, "", [], {})}
     changes = audit_diff(before or {}, after)
     if before is None or changes:
         action = AuditAction.CREATED if before is None else AuditAction.UPDATED

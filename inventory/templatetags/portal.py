@@ -6,6 +6,7 @@ import json
 
 from django import template
 
+from inventory.portal.badges import LABELS
 from inventory.portal.badges import badge as status_badge
 
 register = template.Library()
@@ -16,9 +17,15 @@ def badge(value):
     return status_badge(value)
 
 
+# Fields whose recorded values are status codes, shown by their labels.
+STATUS_FIELDS = frozenset({"inventory_status", "imaging_status", "status", "outcome"})
+
+
 @register.filter
-def change_value(value) -> str:
+def change_value(value, field: str = "") -> str:
     """One side of a {field: [old, new]} change, as a person reads it."""
+    if field in STATUS_FIELDS and isinstance(value, str):
+        return LABELS.get(value, value)
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, bool):
@@ -43,3 +50,10 @@ def is_nested(value) -> bool:
 @register.filter
 def field_label(name: str) -> str:
     return str(name).replace("_", " ")
+
+
+@register.filter
+def first_inventory(changes) -> bool:
+    """True for the history entry of a device's creation by inventory (no old status)."""
+    status = (changes or {}).get("inventory_status")
+    return bool(status) and status[0] is None

@@ -38,7 +38,8 @@ def test_edit_a_request_status_is_audited_and_shown(staff_client, orgs):
     req.refresh_from_db()
     assert req.status == "cancelled"
     html = staff_client.get(f"/requests/{req.pk}/").content.decode()
-    assert "pending</span> → <span" in html  # the audit list on the page
+    # The audit list on the page shows the change with the statuses' labels.
+    assert 'Pending</span> → <span class="new fw-medium">Cancelled' in html
 
 
 @pytest.mark.parametrize(
