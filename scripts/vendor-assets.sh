@@ -7,7 +7,7 @@
 #
 # Keeps only the minified CSS, the JS bundle (Popper included) and the LICENSE, without source-map
 # comments (the maps are not shipped, and a browser would ask for them). After a version change,
-# update the two paths in templates/base.html and remove the old directory.
+# update the two paths in inventory/templates/portal/base.html and remove the old directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
