@@ -132,3 +132,18 @@ def test_an_organization_member_cannot_see_another_organizations_device(member_p
     response = page.goto("/submissions/")
     assert response.status == 403
     assert page.external_requests == []
+
+
+def test_main_pages_fit_a_laptop_screen_without_sideways_scrolling(staff_page):
+    from tests.inventory_data import build_showcase
+
+    page = staff_page
+    fleet = build_showcase()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    for path in ("/", "/devices/", "/quick-add/", f"/devices/{fleet['twice']}/", "/submissions/"):
+        page.goto(path)
+        expect(page.locator("main h1")).to_be_visible()
+        widths = page.evaluate(
+            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert widths[0] <= widths[1], (path, widths)
