@@ -216,3 +216,13 @@ def test_no_page_links_an_asset_on_another_host(staff_client, path):
 def test_the_login_page_links_no_asset_on_another_host(client):
     html = client.get("/login/").content.decode()
     assert not ASSET.findall(html)
+
+
+def test_a_members_dashboard_counts_only_the_own_organization(member_client, orgs):
+    DeviceFactory(organization=orgs["own"], flagged_for_inventory=True)
+    DeviceFactory(organization=orgs["other"], flagged_for_inventory=True)
+    response = member_client.get("/")
+    counts = {v: n for v, _, n in response.context["counts"]["inventory_status"]}
+    assert counts["newly_inventoried"] == 1
+    assert response.context["flagged_total"] == 1
+    assert "attention" not in response.context  # the journal is for staff
