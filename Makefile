@@ -7,7 +7,7 @@ export PYTHONPATH := $(CURDIR)/agent
 ARROW_BIND ?= 127.0.0.1:8000
 WORKERS ?= 2
 
-.PHONY: run serve test test-fast test-slow lint setup-app setup-dev lock e2e bench image clean
+.PHONY: run serve test test-fast test-slow lint setup-app setup-dev lock e2e bench image clean screenshots vendor-assets
 
 $(VENV)/.app-installed: requirements/app.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,15 @@ test: setup-dev lint
 test-fast: setup-dev
 	DATABASE_URL="sqlite:///$(CURDIR)/var/test-sqlite.sqlite3" $(PY) -m pytest -q -x \
 		tests/unit tests/integration -m "not postgres"
+
+# Refresh the portal's pictures in docs/screenshots (a browser test over a sample fleet).
+screenshots: setup-dev
+	DATABASE_URL="$$(bash scripts/testdb.sh)" ARROW_SCREENSHOTS_DIR="$(CURDIR)/docs/screenshots" \
+		$(PY) -m pytest -p no:cacheprovider -q tests/e2e/portal/test_screenshots.py
+
+# Refresh the vendored Bootstrap from the npm registry (see the script for a version change).
+vendor-assets:
+	bash scripts/vendor-assets.sh
 
 lock:
 	cd requirements && uv pip compile --python-version 3.11 --generate-hashes app.in -o app.txt \

@@ -1,7 +1,8 @@
 """Mounts the API, the boot endpoint and the portal."""
 
 from django.contrib import admin as django_admin
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
 
 from arrow.api import api
 from inventory import pxe
@@ -20,4 +21,12 @@ urlpatterns = [
     path("pxe/boot.ipxe", pxe.boot_script, name="pxe-boot"),
     path("pxe/image/<str:name>", pxe.image_file, name="pxe-image"),
     path("django-admin/", django_admin.site.urls),
+    # LoginView is login-exempt already; LogoutView accepts POST only (CSRF-protected).
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("inventory.portal.urls")),
 ]

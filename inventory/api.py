@@ -166,14 +166,14 @@ def organization_list(request):
 @admin.post("/organizations", response={201: OrganizationOut, **ERRORS})
 def organization_create(request, payload: OrganizationIn):
     _staff_only(request)
-    return Status(201, catalog.organization_save(**payload.dict()))
+    return Status(201, catalog.organization_save(actor=request.user, **payload.dict()))
 
 
 @admin.put("/organizations/{org_id}", response={200: OrganizationOut, **ERRORS})
 def organization_edit(request, org_id: int, payload: OrganizationIn):
     _staff_only(request)
     _exists(Organization, org_id, "organization")
-    return catalog.organization_save(pk=org_id, **payload.dict())
+    return catalog.organization_save(pk=org_id, actor=request.user, **payload.dict())
 
 
 @admin.delete("/organizations/{org_id}", response={204: None, **ERRORS})
@@ -191,14 +191,14 @@ def spec_list(request):
 @admin.post("/specs", response={201: SpecOut, **ERRORS})
 def spec_create(request, payload: SpecIn):
     _staff_only(request)
-    return Status(201, catalog.spec_save(**payload.dict()))
+    return Status(201, catalog.spec_save(actor=request.user, **payload.dict()))
 
 
 @admin.put("/specs/{spec_id}", response={200: SpecOut, **ERRORS})
 def spec_edit(request, spec_id: int, payload: SpecIn):
     _staff_only(request)
     _exists(DeviceSpec, spec_id, "spec")
-    return catalog.spec_save(pk=spec_id, **payload.dict())
+    return catalog.spec_save(pk=spec_id, actor=request.user, **payload.dict())
 
 
 @admin.delete("/specs/{spec_id}", response={204: None, **ERRORS})
@@ -231,7 +231,7 @@ def request_list(request, status: str | None = None):
 @admin.post("/requests", response={201: RequestOut, **ERRORS})
 def request_create(request, payload: RequestIn):
     _check_org_access(request, payload.organization)
-    return Status(201, _request_out(catalog.request_save(**payload.dict())))
+    return Status(201, _request_out(catalog.request_save(actor=request.user, **payload.dict())))
 
 
 @admin.get("/requests/{req_id}", response={200: RequestOut, **ERRORS})
@@ -246,7 +246,9 @@ def request_get(request, req_id: int):
 def request_edit(request, req_id: int, payload: RequestIn):
     _check_org_access(request, payload.organization)
     visible = selectors.request_queryset(request.user)
-    return _request_out(catalog.request_save(pk=req_id, visible=visible, **payload.dict()))
+    return _request_out(
+        catalog.request_save(pk=req_id, visible=visible, actor=request.user, **payload.dict())
+    )
 
 
 # --- admin API: devices -------------------------------------------------------------------------

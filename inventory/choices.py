@@ -61,3 +61,9 @@ class HistoryKind(models.TextChoices):
     STATUS = "status", "Status change"
     IMAGING = "imaging", "Imaging"
     CREATED = "created", "Created"
+
+
+class AuditAction(models.TextChoices):
+    CREATED = "created", "Created"
+    UPDATED = "updated", "Updated"
+    RESOLVED = "resolved", "Resolved"

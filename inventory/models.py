@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from inventory.choices import (
+    AuditAction,
     HistoryKind,
     ImagingStatus,
     InventoryStatus,
@@ -302,3 +303,28 @@ class BootEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mac} {self.action}"
+
+
+class AuditEntry(models.Model):
+    """Who changed an organization, a device spec, a device request or a journal row, when, and
+    what changed. Device changes live in DeviceHistory, which carries the actor too."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    object_type = models.CharField(max_length=40)  # organization, spec, request, submission
+    object_id = models.CharField(max_length=40)
+    object_repr = models.CharField(max_length=200)
+    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    changes = models.JSONField(default=dict, blank=True)  # {field: [old, new]}
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="inventory_audit_object_idx")
+        ]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.object_type} {self.object_id} {self.action}"

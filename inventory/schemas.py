@@ -17,6 +17,7 @@ class ErrorOut(Schema):
     device_id: str | None = None
     missing: list[str] | None = None
     request_id: int | None = None
+    mac: str | None = None
 
 
 class CheckMacIn(Schema):

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from datetime import timedelta
 
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from inventory.choices import HistoryKind, ImagingStatus, InventoryStatus, SubmissionOutcome
 from inventory.errors import NotFound
 from inventory.models import (
+    AuditEntry,
     BootEvent,
     Device,
+    DeviceHistory,
     DeviceMac,
     DeviceRequest,
+    DeviceSpec,
     Organization,
+    RequestMac,
     Submission,
 )
 from inventory.services.macs import InvalidMac, normalize_mac
@@ -121,3 +129,120 @@ def boot_events(*, user=None, mac: str | None = None) -> QuerySet[BootEvent]:
     if mac:
         qs = qs.filter(mac=normalize_mac(mac, field="mac"))
     return qs.order_by("-at", "-id")
+
+
+# --- portal: dashboard, lists and pages --------------------------------------------------------
+
+# Outcomes that wait for a person: a conflict until resolved, a rejection to be read.
+ATTENTION_OUTCOMES = (SubmissionOutcome.CONFLICT, SubmissionOutcome.REJECTED)
+
+
+def organization_choices(user) -> QuerySet[Organization]:
+    """The organizations *user* may pick in a form (staff: all)."""
+    orgs = visible_organizations(user)
+    return Organization.objects.all() if orgs is None else orgs
+
+
+def device_status_counts(user=None) -> dict[str, list[tuple[str, str, int]]]:
+    """Devices per inventory status and per imaging status: [(value, label, count)], every
+    status listed (zero included) in lifecycle order. Two queries."""
+    qs = device_queryset(user).order_by()
+    result = {}
+    for field, choices in (
+        ("inventory_status", InventoryStatus),
+        ("imaging_status", ImagingStatus),
+    ):
+        counts = dict(qs.values_list(field).annotate(n=Count("pk")))
+        result[field] = [(value, label, counts.get(value, 0)) for value, label in choices.choices]
+    return result
+
+
+def latest_inventories(user=None, *, limit: int = 10) -> QuerySet[DeviceHistory]:
+    """The latest inventory entries (a device created or changed by a submission)."""
+    return (
+        DeviceHistory.objects.filter(kind=HistoryKind.INVENTORY, device__in=device_queryset(user))
+        .select_related("device", "device__spec", "submission")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def flagged_devices(user=None) -> QuerySet[Device]:
+    """Devices waiting for their next network boot to be inventoried."""
+    return (
+        device_queryset(user)
+        .filter(flagged_for_inventory=True)
+        .select_related("organization")
+        .prefetch_related("macs")
+        .order_by("-updated_at", "id")
+    )
+
+
+def submission_queryset(*, outcomes=None) -> QuerySet[Submission]:
+    qs = Submission.objects.select_related("device", "resolved_by")
+    if outcomes:
+        qs = qs.filter(outcome__in=list(outcomes))
+    return qs.order_by("-received_at", "-id")
+
+
+def submission_attention_counts(*, rejected_days: int = 7) -> dict[str, int]:
+    """Open conflicts (all of them) and rejections of the last *rejected_days* days."""
+    since = timezone.now() - timedelta(days=rejected_days)
+    return {
+        "conflict": Submission.objects.filter(outcome=SubmissionOutcome.CONFLICT).count(),
+        "rejected": Submission.objects.filter(
+            outcome=SubmissionOutcome.REJECTED, received_at__gte=since
+        ).count(),
+    }
+
+
+def submission_get(*, submission_id: int) -> Submission:
+    entry = submission_queryset().filter(pk=submission_id).first()
+    if entry is None:
+        raise NotFound("unknown_submission", f"no submission #{submission_id}", field="id")
+    return entry
+
+
+def request_list(user=None) -> QuerySet[DeviceRequest]:
+    return (
+        request_queryset(user)
+        .select_related("organization", "spec")
+        .prefetch_related(Prefetch("macs", queryset=RequestMac.objects.order_by("mac")))
+        .annotate(device_count=Count("devices", distinct=True))
+        .order_by("-created_at", "-id")
+    )
+
+
+def request_get(*, request_id: int, user=None) -> DeviceRequest:
+    req = request_list(user).filter(pk=request_id).first()
+    if req is None:
+        raise NotFound("unknown_request", f"no device request {request_id}", field="id")
+    return req
+
+
+def spec_list() -> QuerySet[DeviceSpec]:
+    return DeviceSpec.objects.annotate(device_count=Count("devices")).order_by("name")
+
+
+def organization_list() -> QuerySet[Organization]:
+    return Organization.objects.annotate(
+        device_count=Count("devices", distinct=True),
+        request_count=Count("requests", distinct=True),
+    ).order_by("name")
+
+
+def audit_entries(*, object_type: str | None = None, object_id=None) -> QuerySet[AuditEntry]:
+    qs = AuditEntry.objects.select_related("actor")
+    if object_type:
+        qs = qs.filter(object_type=object_type)
+    if object_id is not None:
+        qs = qs.filter(object_id=str(object_id))
+    return qs.order_by("-created_at", "-id")
+
+
+def device_changes_by_people(*, limit: int = 50) -> QuerySet[DeviceHistory]:
+    """The latest device history entries that a person (not a device) caused."""
+    return (
+        DeviceHistory.objects.filter(actor__isnull=False)
+        .select_related("actor", "device")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from inventory.choices import OPEN_REQUEST_STATUSES, RequestStatus
+from inventory.choices import OPEN_REQUEST_STATUSES, AuditAction, RequestStatus
 from inventory.errors import Conflict, NotFound, ValidationFailed
 from inventory.models import DeviceRequest, DeviceSpec, Organization, RequestMac
+from inventory.services.audit import audit_diff, audit_record
 from inventory.services.devices import organization_by_name
 from inventory.services.macs import normalize_mac
 
@@ -22,15 +23,47 @@ def _required_text(value: object, field: str, limit: int = 200) -> str:
     return value.strip()
 
 
+def _organization_facts(org: Organization) -> dict:
+    return {"name": org.name, "slug": org.slug, "imaging_url": org.imaging_url}
+
+
+def _audit_save(*, actor, object_type: str, obj, before: dict | None, after: dict) -> None:
+    """An audit row for a create, or for an update that changed something."""
+    if before is None:
+        # A new object: only the values it was given, not every empty field.
+        after = {k: v for k, v in after.items() if v not in (None, "", [], {})}
+    changes = audit_diff(before or {}, after)
+    if before is None or changes:
+        action = AuditAction.CREATED if before is None else AuditAction.UPDATED
+        audit_record(
+            actor=actor,
+            object_type=object_type,
+            object_id=obj.pk,
+            object_repr=str(obj),
+            action=action,
+            changes=changes,
+        )
+
+
 @transaction.atomic
 def organization_save(
-    *, name: object, slug: object = None, imaging_url: str = "", pk: int | None = None
+    *,
+    name: object,
+    slug: object = None,
+    imaging_url: str = "",
+    pk: int | None = None,
+    actor=None,
 ) -> Organization:
     name = _required_text(name, "name")
     slug_text = slugify(slug or name)[:100]
     if not slug_text:
         raise ValidationFailed([{"field": "slug", "code": "required", "message": "is required"}])
-    org = Organization.objects.get(pk=pk) if pk else Organization()
+    org = (
+        Organization() if not pk else Organization.objects.select_for_update().filter(pk=pk).first()
+    )
+    if org is None:
+        raise NotFound("unknown_organization", f"no organization {pk!r}", field="id")
+    before = _organization_facts(org) if pk else None
     org.name, org.slug, org.imaging_url = name, slug_text, (imaging_url or "").strip()
     try:
         with transaction.atomic():
@@ -39,6 +72,13 @@ def organization_save(
         raise Conflict(
             "organization_exists", f"an organization named {name!r} exists", field="name"
         ) from None
+    _audit_save(
+        actor=actor,
+        object_type="organization",
+        obj=org,
+        before=before,
+        after=_organization_facts(org),
+    )
     return org
 
 
@@ -61,13 +101,17 @@ def spec_save(
     capabilities: object = None,
     imaging_url: str = "",
     pk: int | None = None,
+    actor=None,
 ) -> DeviceSpec:
     name = _required_text(name, "name")
     if capabilities is not None and not isinstance(capabilities, dict):
         raise ValidationFailed(
             [{"field": "capabilities", "code": "type", "message": "must be an object"}]
         )
-    spec = DeviceSpec.objects.get(pk=pk) if pk else DeviceSpec()
+    spec = DeviceSpec() if not pk else DeviceSpec.objects.select_for_update().filter(pk=pk).first()
+    if spec is None:
+        raise NotFound("unknown_spec", f"no device spec {pk!r}", field="id")
+    before = _spec_facts(spec) if pk else None
     spec.name = name
     spec.name_patterns = _patterns(name_patterns)
     spec.capabilities = capabilities or {}
@@ -79,7 +123,17 @@ def spec_save(
         raise Conflict(
             "spec_exists", f"a device spec named {name!r} exists", field="name"
         ) from None
+    _audit_save(actor=actor, object_type="spec", obj=spec, before=before, after=_spec_facts(spec))
     return spec
+
+
+def _spec_facts(spec: DeviceSpec) -> dict:
+    return {
+        "name": spec.name,
+        "name_patterns": list(spec.name_patterns or []),
+        "capabilities": dict(spec.capabilities or {}),
+        "imaging_url": spec.imaging_url,
+    }
 
 
 def _macs(values: object) -> list[str]:
@@ -103,6 +157,7 @@ def request_save(
     note: str = "",
     pk: int | None = None,
     visible=None,
+    actor=None,
 ) -> DeviceRequest:
     """Creates or edits a device request; a MAC is the target of at most one open request."""
     org = organization_by_name(organization)
@@ -119,8 +174,10 @@ def request_save(
         req = base.select_for_update().filter(pk=pk).first()
         if req is None:
             raise NotFound("unknown_request", f"no device request {pk}", field="id")
+        before = _request_facts(req, request_targets(req))
     else:
         req = DeviceRequest()
+        before = None
     if status not in (None, ""):
         if status not in RequestStatus.values:
             raise ValidationFailed(
@@ -155,7 +212,24 @@ def request_save(
         RequestMac(request=req, mac=m, open=is_open) for m in macs if m not in existing
     )
     RequestMac.objects.filter(request=req).update(open=is_open)
+    _audit_save(
+        actor=actor,
+        object_type="request",
+        obj=req,
+        before=before,
+        after=_request_facts(req, sorted(macs)),
+    )
     return req
+
+
+def _request_facts(req: DeviceRequest, macs: list[str]) -> dict:
+    return {
+        "organization": req.organization.name,
+        "spec": req.spec.name if req.spec_id else None,
+        "status": req.status,
+        "note": req.note,
+        "target_macs": list(macs),
+    }
 
 
 def request_set_status(*, request: DeviceRequest, status: str) -> None:

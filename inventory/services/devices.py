@@ -53,6 +53,7 @@ def device_quick_add(*, mac_address: object, organization: object, actor=None) -
             f"MAC {mac} already belongs to device {existing[0]}",
             field="mac_address",
             device_id=existing[0],
+            mac=mac,
         )
     try:
         with transaction.atomic():
@@ -70,6 +71,7 @@ def device_quick_add(*, mac_address: object, organization: object, actor=None) -
             f"MAC {mac} already belongs to device {other.first()}",
             field="mac_address",
             device_id=other.first(),
+            mac=mac,
         ) from None
     history_add(
         device=device, kind=HistoryKind.CREATED, note=f"Quick MAC Inventory: {mac}", actor=actor
@@ -119,7 +121,14 @@ def device_quick_add_bulk(
             results.append(BulkLine(number, str(text), "added", mac, device.pk))
         except Conflict as exc:
             results.append(
-                BulkLine(number, str(text), "exists", None, exc.extra.get("device_id"), exc.message)
+                BulkLine(
+                    number,
+                    str(text),
+                    "exists",
+                    exc.extra.get("mac"),
+                    exc.extra.get("device_id"),
+                    exc.message,
+                )
             )
         except InvalidMac as exc:
             results.append(BulkLine(number, str(text), "invalid", message=exc.message))

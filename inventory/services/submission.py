@@ -17,14 +17,16 @@ from django.utils import timezone
 
 from arrow_agent.serials import clean_serial, is_placeholder_serial
 from inventory.choices import (
+    AuditAction,
     HistoryKind,
     ImagingStatus,
     InventoryStatus,
     RequestStatus,
     SubmissionOutcome,
 )
-from inventory.errors import Conflict, InventoryError
+from inventory.errors import Conflict, InventoryError, NotFound, ValidationFailed
 from inventory.models import Device, DeviceMac, DeviceRequest, RequestMac, Submission
+from inventory.services.audit import audit_record
 from inventory.services.history import device_snapshot, history_add, snapshot_diff
 from inventory.services.locks import lock_identities
 from inventory.services.macs import is_shared_mac
@@ -50,6 +52,15 @@ class SubmitResult:
     submission_id: int
     changed: bool
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A person's answer to a conflict: the submission belongs to *device_id*, or to a new device
+    when it is None. Either way the submission's MACs and serial move to that device."""
+
+    device_id: str | None
+    actor: Any = None
 
 
 def submission_record(
@@ -187,7 +198,17 @@ def _apply_serial(device: Device, data: InventoryData, notes: list[str]) -> None
 
 
 @transaction.atomic
-def _apply(*, entry: Submission, data: InventoryData, token_id: int | None) -> SubmitResult:
+def _apply(
+    *,
+    entry: Submission,
+    data: InventoryData,
+    placement: Placement | None = None,
+    token_id: int | None = None,
+) -> SubmitResult:
+    """Creates or updates the device a submission describes. With a *placement* (a person
+    resolving a conflict) the device is the one they chose instead of the one the MACs and serial
+    point to, and other devices give those identities up. *token_id*: a per-boot token consumed
+    in this transaction, so that only an accepted submission uses it up."""
     if token_id is not None:
         boot_token_consume(token_id)
     all_macs = [m.mac for m in data.macs]
@@ -195,18 +216,32 @@ def _apply(*, entry: Submission, data: InventoryData, token_id: int | None) -> S
     serial = clean_serial(data.serial_number)
     lock_identities([f"mac:{m}" for m in own_macs] + ([f"serial:{serial}"] if serial else []))
 
-    device_id = _find_device_id(own_macs, serial)
+    device_id = _find_device_id(own_macs, serial) if placement is None else placement.device_id
     notes: list[str] = []
     if device_id is None:
         device = Device(inventory_status=InventoryStatus.NEWLY_INVENTORIED)
         before: dict[str, Any] = {}
-        old_macs: dict[str, DeviceMac] = {}
     else:
         device = (
             Device.objects.select_for_update(of=("self",))
             .select_related("spec", "organization")
-            .get(pk=device_id)
+            .filter(pk=device_id)
+            .first()
         )
+        if device is None:
+            raise NotFound("unknown_device", f"no device {device_id!r}", field="device_id")
+    if placement is not None:
+        # The new device's id exists before it is saved (the field's default), so the others
+        # can already say where their MACs and serial went.
+        _release_identities(
+            macs=own_macs, serial=serial, keep=device.pk, entry=entry, actor=placement.actor
+        )
+        notes.append(
+            f"conflict resolved by a person: "
+            f"{'new device' if device_id is None else f'attached to {device.pk}'}"
+        )
+    old_macs: dict[str, DeviceMac] = {}
+    if device_id is not None:
         old_macs = {m.mac: m for m in device.macs.all()}
         before = device_snapshot(device, [str(m) for m in old_macs.values()])
     is_new = device_id is None
@@ -262,6 +297,7 @@ def _apply(*, entry: Submission, data: InventoryData, token_id: int | None) -> S
             changes=snapshot_diff(before, after),
             note="; ".join(notes + ([f"request #{request.pk} inventoried"] if request else [])),
             submission=entry,
+            actor=placement.actor if placement else None,
         )
     else:
         history_add(
@@ -269,12 +305,20 @@ def _apply(*, entry: Submission, data: InventoryData, token_id: int | None) -> S
             kind=HistoryKind.NO_CHANGE,
             note="; ".join(["inventory reported no change", *notes]),
             submission=entry,
+            actor=placement.actor if placement else None,
         )
 
-    entry.outcome = SubmissionOutcome.ACCEPTED
     entry.device = device
-    entry.error = {"warnings": device.warnings} if device.warnings else None
-    entry.save(update_fields=["outcome", "device", "error"])
+    if placement is None:
+        entry.outcome = SubmissionOutcome.ACCEPTED
+        entry.error = {"warnings": device.warnings} if device.warnings else None
+        entry.save(update_fields=["outcome", "device", "error"])
+    else:
+        # The conflict's error stays: it is why a person had to decide.
+        entry.outcome = SubmissionOutcome.RESOLVED
+        actor = placement.actor
+        entry.resolved_by = actor if actor is not None and actor.is_authenticated else None
+        entry.save(update_fields=["outcome", "device", "resolved_by"])
     return SubmitResult(
         device_id=device.pk,
         status=device.inventory_status,
@@ -300,3 +344,98 @@ def _replace_macs(device: Device, old: dict[str, DeviceMac], new: dict[str, str]
         for mac, iface in new.items()
         if mac not in old
     )
+
+
+def _release_identities(
+    *, macs: list[str], serial: str | None, keep: str, entry: Submission, actor
+) -> None:
+    """Takes *macs* and *serial* away from every device but *keep*, with a history line on each:
+    a person decided they belong to *keep*, and leaving them would raise the conflict again."""
+    mac_owners = DeviceMac.objects.filter(mac__in=macs, shared=False).exclude(device_id=keep)
+    owner_ids = set(mac_owners.values_list("device_id", flat=True))
+    if serial:
+        owner_ids |= set(
+            Device.objects.filter(serial_number=serial)
+            .exclude(pk=keep)
+            .values_list("pk", flat=True)
+        )
+    # Locked in primary-key order, like the bulk status update, so that two cannot deadlock.
+    for other in (
+        Device.objects.select_for_update(of=("self",)).filter(pk__in=owner_ids).order_by("pk")
+    ):
+        before = device_snapshot(other)
+        DeviceMac.objects.filter(device=other, mac__in=macs).delete()
+        if serial and other.serial_number == serial:
+            other.serial_number = None
+            other.sn_source = None
+            other.hardware_generated_sn = False
+            other.save(
+                update_fields=["serial_number", "sn_source", "hardware_generated_sn", "updated_at"]
+            )
+        history_add(
+            device=other,
+            kind=HistoryKind.MANUAL,
+            changes=snapshot_diff(before, device_snapshot(other)),
+            note=f"gave its MACs/serial up to {keep}: conflict of submission #{entry.pk} resolved",
+            submission=entry,
+            actor=actor,
+        )
+
+
+RESOLVE_ACTIONS = ("attach", "create")
+
+
+@transaction.atomic
+def submission_resolve(
+    *, submission_id: int, action: str, device_id: str | None = None, actor=None
+) -> SubmitResult:
+    """A person resolves a conflict: the journaled body is applied again, attached to one of the
+    conflicting devices (*action* "attach") or to a new device ("create"). The row is marked
+    `resolved` with who did it; its original error stays."""
+    entry = Submission.objects.select_for_update().filter(pk=submission_id).first()
+    if entry is None:
+        raise NotFound(
+            "unknown_submission", f"no submission #{submission_id}", field="submission_id"
+        )
+    if entry.outcome != SubmissionOutcome.CONFLICT:
+        raise InventoryError(
+            "not_a_conflict",
+            f"submission #{entry.pk} is {entry.outcome}, not a conflict waiting for a person",
+            field="submission_id",
+        )
+    if action not in RESOLVE_ACTIONS:
+        raise ValidationFailed(
+            [
+                {
+                    "field": "action",
+                    "code": "invalid_choice",
+                    "message": f"{str(action)[:40]!r} is not one of {', '.join(RESOLVE_ACTIONS)}",
+                }
+            ]
+        )
+    if action == "attach":
+        if device_id not in (entry.conflict_device_ids or []):
+            raise InventoryError(
+                "not_a_candidate",
+                f"device {device_id!r} is not one of this conflict's devices: "
+                f"{', '.join(entry.conflict_device_ids or [])}",
+                field="device_id",
+            )
+        placement = Placement(device_id=device_id, actor=actor)
+    else:
+        placement = Placement(device_id=None, actor=actor)
+    data = validate_submission(decode_body(bytes(entry.body)))
+    result = _apply(entry=entry, data=data, placement=placement)
+    audit_record(
+        actor=actor,
+        object_type="submission",
+        object_id=entry.pk,
+        object_repr=f"Submission #{entry.pk}",
+        action=AuditAction.RESOLVED,
+        changes={
+            "outcome": [SubmissionOutcome.CONFLICT.value, SubmissionOutcome.RESOLVED.value],
+            "device": [None, result.device_id],
+            "resolution": [None, "new device" if action == "create" else f"attach {device_id}"],
+        },
+    )
+    return result

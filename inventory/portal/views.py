@@ -1,0 +1,645 @@
+"""The portal's pages. Each view parses (a form or a FilterSet), calls one service or selector
+and renders; an InventoryError from a service becomes a form error or a message.
+
+Every page needs a login (LoginRequiredMiddleware); every change is a POST with CSRF protection.
+Objects are always read through the selectors' per-user querysets, so an organization member
+gets a 404 for another organization's device or request. Organizations, spec editing, the
+journal and the audit trail are for staff (403 otherwise).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from datetime import UTC, datetime
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+from django_tables2 import RequestConfig
+
+from inventory import selectors
+from inventory.errors import Conflict, InventoryError, NotFound
+from inventory.portal import filters, forms, tables
+from inventory.services import catalog, devices, status, submission
+from inventory.services.matching import spec_match
+
+PER_PAGE = 50
+
+
+def staff_required(view):
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise PermissionDenied("staff only")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _or_404(reader, **kwargs):
+    try:
+        return reader(**kwargs)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+
+
+def _table(request, table):
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    return table
+
+
+def _device_link(user, device_id: str | None) -> str:
+    """A link to the device when *user* may see it, else its plain id."""
+    if not device_id:
+        return ""
+    if selectors.device_queryset(user).filter(pk=device_id).exists():
+        url = reverse("portal:device_detail", args=[device_id])
+        return format_html('<a href="{}" class="alert-link">{}</a>', url, device_id)
+    return format_html("{} (another organization)", device_id)
+
+
+# --- dashboard ---------------------------------------------------------------------------------
+
+
+def dashboard(request):
+    user = request.user
+    context = {
+        "counts": selectors.device_status_counts(user),
+        "latest": selectors.latest_inventories(user, limit=8),
+        "flagged": selectors.flagged_devices(user)[:10],
+        "flagged_total": selectors.flagged_devices(user).count(),
+    }
+    if user.is_staff:
+        context["attention"] = selectors.submission_queryset(outcomes=selectors.ATTENTION_OUTCOMES)[
+            :8
+        ]
+        context["attention_counts"] = selectors.submission_attention_counts()
+    return render(request, "portal/dashboard.html", context)
+
+
+# --- devices -----------------------------------------------------------------------------------
+
+
+def _device_filter(request) -> filters.DeviceFilter:
+    return filters.DeviceFilter(
+        request.GET, queryset=selectors.device_list(user=request.user), request=request
+    )
+
+
+def device_list(request):
+    devicefilter = _device_filter(request)
+    table = _table(request, tables.DeviceTable(devicefilter.qs))
+    return render(
+        request,
+        "portal/device_list.html",
+        {
+            "filter": devicefilter,
+            "table": table,
+            "bulk_form": forms.BulkStatusForm(),
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "name",
+    "serial_number",
+    "sn_source",
+    "macs",
+    "spec",
+    "reported_spec",
+    "organization",
+    "inventory_status",
+    "imaging_status",
+    "has_modem",
+    "imei",
+    "updated_at",
+)
+
+
+def _csv_cell(value) -> str:
+    text = "" if value is None else str(value)
+    # A cell starting with = + - @ is a formula to a spreadsheet: device names come from devices.
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def device_export(request):
+    """The filtered (and sorted) device list as CSV, without pagination."""
+    table = tables.DeviceTable(_device_filter(request).qs)
+    RequestConfig(request, paginate=False).configure(table)
+
+    def rows():
+        yield EXPORT_COLUMNS
+        for device in table.data:
+            yield (
+                device.pk,
+                device.name,
+                device.serial_number,
+                device.sn_source,
+                " ".join(str(m) for m in device.macs.all()),
+                device.spec.name if device.spec_id else "",
+                device.reported_spec,
+                device.organization.name if device.organization_id else "",
+                device.inventory_status,
+                device.imaging_status,
+                "yes" if device.has_modem else "no",
+                device.imei,
+                device.updated_at.isoformat(),
+            )
+
+    writer = csv.writer(_Echo())
+    stamp = datetime.now(tz=UTC).strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(
+        (writer.writerow([_csv_cell(v) for v in row]) for row in rows()),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="devices-{stamp}.csv"'
+    return response
+
+
+def _back(request, fallback: str):
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(fallback)
+
+
+@require_POST
+def device_bulk_status(request):
+    form = forms.BulkStatusForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return _back(request, reverse("portal:device_list"))
+    try:
+        updated = status.device_status_bulk_update(
+            device_ids=form.cleaned_data["device_ids"],
+            new_status=form.cleaned_data["new_status"],
+            actor=request.user,
+            visible=selectors.device_queryset(request.user),
+        )
+    except InventoryError as exc:
+        messages.error(request, exc.message)
+    else:
+        label = dict(form.fields["new_status"].choices)[form.cleaned_data["new_status"]]
+        noun = "device" if len(updated) == 1 else "devices"
+        messages.success(request, f"{len(updated)} {noun} set to {label}.")
+    return _back(request, reverse("portal:device_list"))
+
+
+def _device_edit_initial(device) -> dict:
+    # Only what the operator changes is sent to device_update, which locks each field it sets.
+    return {"name": device.name, "spec": device.spec_id, "organization": device.organization_id}
+
+
+def _device_page(request, device, *, serial_form=None, edit_form=None, status_code=200):
+    user = request.user
+    history = list(selectors.device_history(device))
+    context = {
+        "device": device,
+        "macs": list(device.macs.all()),
+        "history": history,
+        "submissions": list(selectors.device_submissions(device)),
+        "serial_form": serial_form
+        or forms.SerialForm(initial={"serial_number": device.serial_number or ""}),
+        "edit_form": edit_form
+        or forms.DeviceEditForm(
+            initial=_device_edit_initial(device),
+            organizations=selectors.organization_choices(user),
+            staff=user.is_staff,
+        ),
+    }
+    return render(request, "portal/device_detail.html", context, status=status_code)
+
+
+def device_detail(request, device_id: str):
+    device = _or_404(selectors.device_get, device_id=device_id, user=request.user)
+    return _device_page(request, device)
+
+
+@require_POST
+def device_serial(request, device_id: str):
+    device = _or_404(selectors.device_get, device_id=device_id, user=request.user)
+    form = forms.SerialForm(request.POST)
+    if form.is_valid():
+        try:
+            devices.device_update(
+                device_id=device.pk,
+                serial_number=form.cleaned_data["serial_number"],
+                actor=request.user,
+                visible=selectors.device_queryset(request.user),
+            )
+        except InventoryError as exc:
+            forms.add_service_error(form, exc)
+        else:
+            messages.success(request, "Serial number saved.")
+            return redirect("portal:device_detail", device_id=device.pk)
+    return _device_page(request, device, serial_form=form, status_code=400)
+
+
+@require_POST
+def device_edit(request, device_id: str):
+    device = _or_404(selectors.device_get, device_id=device_id, user=request.user)
+    form = forms.DeviceEditForm(
+        request.POST,
+        initial=_device_edit_initial(device),
+        organizations=selectors.organization_choices(request.user),
+        staff=request.user.is_staff,
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        changed = {k: data[k] for k in form.changed_data}
+        fields = {}
+        if "name" in changed:
+            fields["name"] = changed["name"]
+        if "spec" in changed:
+            fields["spec"] = changed["spec"].pk if changed["spec"] else None
+        if "organization" in changed:
+            fields["organization"] = changed["organization"]
+        try:
+            if fields:
+                devices.device_update(
+                    device_id=device.pk,
+                    actor=request.user,
+                    visible=selectors.device_queryset(request.user),
+                    **fields,
+                )
+        except InventoryError as exc:
+            forms.add_service_error(form, exc)
+        else:
+            messages.success(request, "Device saved." if fields else "Nothing changed.")
+            if not selectors.device_queryset(request.user).filter(pk=device.pk).exists():
+                return redirect("portal:device_list")
+            return redirect("portal:device_detail", device_id=device.pk)
+    return _device_page(request, device, edit_form=form, status_code=400)
+
+
+@require_POST
+def device_reinventory(request, device_id: str):
+    try:
+        devices.device_flag_for_inventory(
+            device_id=device_id, actor=request.user, visible=selectors.device_queryset(request.user)
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    messages.success(request, "Flagged: the device will be inventoried on its next network boot.")
+    return redirect("portal:device_detail", device_id=device_id)
+
+
+# --- Quick MAC Inventory -----------------------------------------------------------------------
+
+
+def _quick_add_page(request, *, single=None, bulk=None, results=None, status_code=200):
+    orgs = selectors.organization_choices(request.user)
+    summary = None
+    if results is not None:
+        summary = {k: sum(1 for r in results if r.outcome == k) for k in ("added", "exists")}
+        summary["invalid"] = len(results) - summary["added"] - summary["exists"]
+        visible = set(
+            selectors.device_queryset(request.user)
+            .filter(pk__in=[r.device_id for r in results if r.device_id])
+            .values_list("pk", flat=True)
+        )
+        for line in results:
+            line.visible = line.device_id in visible
+    return render(
+        request,
+        "portal/quick_add.html",
+        {
+            "single": single or forms.QuickAddForm(organizations=orgs, prefix="single"),
+            "bulk": bulk or forms.QuickAddBulkForm(organizations=orgs, prefix="bulk"),
+            "results": results,
+            "summary": summary,
+        },
+        status=status_code,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def quick_add(request):
+    if request.method == "GET":
+        return _quick_add_page(request)
+    orgs = selectors.organization_choices(request.user)
+    form = forms.QuickAddForm(request.POST, organizations=orgs, prefix="single")
+    if form.is_valid():
+        try:
+            device = devices.device_quick_add(
+                mac_address=form.cleaned_data["mac_address"],
+                organization=form.cleaned_data["organization"],
+                actor=request.user,
+            )
+        except Conflict as exc:
+            if exc.code != "mac_already_registered":
+                forms.add_service_error(form, exc)
+            else:
+                messages.warning(
+                    request,
+                    format_html(
+                        "MAC <code>{}</code> is already known: device {}. It was not added again.",
+                        exc.extra.get("mac", ""),
+                        _device_link(request.user, exc.extra.get("device_id")),
+                    ),
+                )
+                return redirect("portal:quick_add")
+        except InventoryError as exc:
+            forms.add_service_error(form, exc)
+        else:
+            mac = device.macs.values_list("mac", flat=True)[0]
+            messages.success(
+                request,
+                format_html(
+                    'Added <code class="normalized-mac">{}</code> as device '
+                    '<a href="{}" class="alert-link">{}</a> for {}: it will be inventoried on its '
+                    "next network boot.",
+                    mac,
+                    reverse("portal:device_detail", args=[device.pk]),
+                    device.pk,
+                    device.organization,
+                ),
+            )
+            return redirect("portal:quick_add")
+    return _quick_add_page(request, single=form, status_code=400)
+
+
+@require_POST
+def quick_add_bulk(request):
+    orgs = selectors.organization_choices(request.user)
+    form = forms.QuickAddBulkForm(request.POST, request.FILES, organizations=orgs, prefix="bulk")
+    if form.is_valid():
+        try:
+            results = devices.device_quick_add_bulk(
+                macs=form.lines(),
+                organization=form.cleaned_data["organization"],
+                actor=request.user,
+            )
+        except InventoryError as exc:
+            forms.add_service_error(form, exc)
+        else:
+            return _quick_add_page(request, results=results)
+    return _quick_add_page(request, bulk=form, status_code=400)
+
+
+# --- device requests ---------------------------------------------------------------------------
+
+
+def request_list(request):
+    requestfilter = filters.RequestFilter(
+        request.GET, queryset=selectors.request_list(request.user), request=request
+    )
+    table = _table(request, tables.RequestTable(requestfilter.qs))
+    return render(request, "portal/request_list.html", {"filter": requestfilter, "table": table})
+
+
+def _request_save(request, form, pk=None):
+    data = form.cleaned_data
+    return catalog.request_save(
+        pk=pk,
+        organization=data["organization"],
+        spec=data["spec"].pk if data["spec"] else None,
+        target_macs=data["target_macs"],
+        status=data["status"],
+        note=data["note"],
+        visible=selectors.request_queryset(request.user),
+        actor=request.user,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def request_create(request):
+    orgs = selectors.organization_choices(request.user)
+    form = forms.RequestForm(request.POST or None, organizations=orgs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            req = _request_save(request, form)
+        except InventoryError as exc:
+            forms.add_service_error(form, exc)
+        else:
+            messages.success(request, f"Request #{req.pk} created.")
+            return redirect("portal:request_detail", request_id=req.pk)
+    status_code = 400 if form.is_bound else 200
+    return render(request, "portal/request_form.html", {"form": form}, status=status_code)
+
+
+@require_http_methods(["GET", "POST"])
+def request_detail(request, request_id: int):
+    req = _or_404(selectors.request_get, request_id=request_id, user=request.user)
+    orgs = selectors.organization_choices(request.user)
+    initial = {
+        "organization": req.organization_id,
+        "spec": req.spec_id,
+        "target_macs": "\n".join(m.mac for m in req.macs.all()),
+        "status": req.status,
+        "note": req.note,
+    }
+    form = forms.RequestForm(request.POST or None, initial=initial, organizations=orgs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _request_save(request, form, pk=req.pk)
+        except InventoryError as exc:
+            forms.add_service_error(form, exc)
+        else:
+            messages.success(request, f"Request #{req.pk} saved.")
+            return redirect("portal:request_detail", request_id=req.pk)
+    context = {
+        "req": req,
+        "form": form,
+        "devices": req.devices.select_related("spec").order_by("id"),
+        "audit": selectors.audit_entries(object_type="request", object_id=req.pk),
+    }
+    return render(
+        request, "portal/request_detail.html", context, status=400 if form.is_bound else 200
+    )
+
+
+# --- organizations and specs -------------------------------------------------------------------
+
+
+@staff_required
+def organization_list(request):
+    table = _table(request, tables.OrganizationTable(selectors.organization_list()))
+    return render(request, "portal/organization_list.html", {"table": table})
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def organization_create(request):
+    return _organization_form(request, None)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def organization_edit(request, org_id: int):
+    org = selectors.organization_list().filter(pk=org_id).first()
+    if org is None:
+        raise Http404("no such organization")
+    return _organization_form(request, org)
+
+
+def _organization_form(request, org):
+    initial = {"name": org.name, "slug": org.slug, "imaging_url": org.imaging_url} if org else None
+    form = forms.OrganizationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = catalog.organization_save(
+                pk=org.pk if org else None, actor=request.user, **form.cleaned_data
+            )
+        except InventoryError as exc:
+            forms.add_service_error(form, exc)
+        else:
+            messages.success(request, f"Organization {saved.name} saved.")
+            return redirect("portal:organization_edit", org_id=saved.pk)
+    context = {
+        "org": org,
+        "form": form,
+        "audit": selectors.audit_entries(object_type="organization", object_id=org.pk)
+        if org
+        else [],
+    }
+    status_code = 400 if form.is_bound else 200
+    return render(request, "portal/organization_form.html", context, status=status_code)
+
+
+def spec_list(request):
+    table = _table(request, tables.SpecTable(selectors.spec_list()))
+    return render(request, "portal/spec_list.html", {"table": table})
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def spec_create(request):
+    form = forms.SpecForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            spec = catalog.spec_save(actor=request.user, **form.cleaned_data)
+        except InventoryError as exc:
+            forms.add_service_error(form, exc)
+        else:
+            messages.success(request, f"Device spec {spec.name} created.")
+            return redirect("portal:spec_detail", spec_id=spec.pk)
+    status_code = 400 if form.is_bound else 200
+    return render(request, "portal/spec_form.html", {"form": form}, status=status_code)
+
+
+@require_http_methods(["GET", "POST"])
+def spec_detail(request, spec_id: int):
+    spec = selectors.spec_list().filter(pk=spec_id).first()
+    if spec is None:
+        raise Http404("no such device spec")
+    if request.method == "POST" and not request.user.is_staff:
+        raise PermissionDenied("staff only")
+    initial = {
+        "name": spec.name,
+        "name_patterns": "\n".join(spec.name_patterns or []),
+        "capabilities": spec.capabilities,
+        "imaging_url": spec.imaging_url,
+    }
+    form = forms.SpecForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            catalog.spec_save(pk=spec.pk, actor=request.user, **form.cleaned_data)
+        except InventoryError as exc:
+            forms.add_service_error(form, exc)
+        else:
+            messages.success(request, "Device spec saved.")
+            return redirect("portal:spec_detail", spec_id=spec.pk)
+    check = forms.SpecCheckForm(request.GET)
+    verdict = None
+    if check.is_valid() and check.cleaned_data["reported"].strip():
+        reported = check.cleaned_data["reported"]
+        picked = spec_match(reported)
+        verdict = {"reported": reported, "picked": picked, "this": picked == spec}
+    context = {
+        "spec": spec,
+        "form": form,
+        "check": check,
+        "verdict": verdict,
+        "audit": selectors.audit_entries(object_type="spec", object_id=spec.pk),
+    }
+    return render(request, "portal/spec_detail.html", context, status=400 if form.is_bound else 200)
+
+
+# --- journal and audit -------------------------------------------------------------------------
+
+
+@staff_required
+def submission_list(request):
+    journal = filters.SubmissionFilter(
+        request.GET, queryset=selectors.submission_queryset(), request=request
+    )
+    table = _table(request, tables.SubmissionTable(journal.qs))
+    return render(request, "portal/submission_list.html", {"filter": journal, "table": table})
+
+
+def _submission_page(request, entry, form=None, status_code=200):
+    candidates = list(
+        selectors.device_queryset()
+        .filter(pk__in=entry.conflict_device_ids or [])
+        .select_related("spec", "organization")
+        .prefetch_related("macs")
+    )
+    if form is None and entry.outcome == "conflict":
+        form = forms.ResolveForm(device_ids=entry.conflict_device_ids or [])
+    context = {"entry": entry, "candidates": candidates, "form": form}
+    return render(request, "portal/submission_detail.html", context, status=status_code)
+
+
+@staff_required
+def submission_detail(request, submission_id: int):
+    entry = _or_404(selectors.submission_get, submission_id=submission_id)
+    return _submission_page(request, entry)
+
+
+@staff_required
+@require_POST
+def submission_resolve(request, submission_id: int):
+    entry = _or_404(selectors.submission_get, submission_id=submission_id)
+    form = forms.ResolveForm(request.POST, device_ids=entry.conflict_device_ids or [])
+    if form.is_valid():
+        try:
+            result = submission.submission_resolve(
+                submission_id=entry.pk,
+                action=form.cleaned_data["action"],
+                device_id=form.cleaned_data["device_id"] or None,
+                actor=request.user,
+            )
+        except InventoryError as exc:
+            forms.add_service_error(form, exc)
+        else:
+            messages.success(
+                request,
+                format_html(
+                    'Submission #{} resolved: device <a href="{}" class="alert-link">{}</a>.',
+                    entry.pk,
+                    reverse("portal:device_detail", args=[result.device_id]),
+                    result.device_id,
+                ),
+            )
+            return redirect("portal:submission_detail", submission_id=entry.pk)
+    return _submission_page(request, entry, form=form, status_code=400)
+
+
+@staff_required
+def audit_list(request):
+    object_type = request.GET.get("type") or None
+    table = _table(request, tables.AuditTable(selectors.audit_entries(object_type=object_type)))
+    context = {
+        "table": table,
+        "device_changes": selectors.device_changes_by_people(limit=50),
+        "type": object_type,
+    }
+    return render(request, "portal/audit_list.html", context)

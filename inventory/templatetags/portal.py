@@ -1,0 +1,59 @@
+"""Template filters of the portal: status badges and the display of recorded changes."""
+
+from __future__ import annotations
+
+import json
+
+from django import template
+
+from inventory.portal.badges import LABELS
+from inventory.portal.badges import badge as status_badge
+
+register = template.Library()
+
+
+@register.filter
+def badge(value):
+    return status_badge(value)
+
+
+# Fields whose recorded values are status codes, shown by their labels.
+STATUS_FIELDS = frozenset({"inventory_status", "imaging_status", "status", "outcome"})
+
+
+@register.filter
+def change_value(value, field: str = "") -> str:
+    """One side of a {field: [old, new]} change, as a person reads it."""
+    if field in STATUS_FIELDS and isinstance(value, str):
+        return LABELS.get(value, value)
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+@register.filter
+def pretty_json(value) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
+@register.filter
+def is_nested(value) -> bool:
+    return isinstance(value, dict | list)
+
+
+@register.filter
+def field_label(name: str) -> str:
+    return str(name).replace("_", " ")
+
+
+@register.filter
+def first_inventory(changes) -> bool:
+    """True for the history entry of a device's creation by inventory (no old status)."""
+    status = (changes or {}).get("inventory_status")
+    return bool(status) and status[0] is None
