@@ -85,7 +85,7 @@ def render_script(answer: PxeAnswer, base: str) -> list[str]:
             "exit 1",
         ]
     return [
-        f"echo {_say(head)}: {_say(answer.reason)}; booting from the next device",
+        f"echo {_say(head)}: {_say(answer.reason)} - booting from the next device",
         "exit",
     ]
 
