@@ -38,7 +38,8 @@ log() { printf 'build.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || die "must run as root (debootstrap creates device nodes and root-owned files)"
-for tool in debootstrap:debootstrap zstd:zstd cpio:cpio depmod:kmod dpkg-deb:dpkg apt-get:apt; do
+for tool in debootstrap:debootstrap zstd:zstd xz:xz-utils cpio:cpio depmod:kmod dpkg-deb:dpkg \
+    apt-get:apt; do
     command -v "${tool%%:*}" >/dev/null || die "${tool%%:*} not found: apt-get install -y ${tool#*:}"
 done
 
@@ -156,7 +157,20 @@ strip_rootfs() {
         "$py"/{pydoc_data,sqlite3,dbm,curses,turtle.py,__pycache__/turtle.*} \
         "$py"/lib-dynload/{_test,_xx,xx,_ctypes_test,_sqlite3,_dbm,_gdbm,_curses,nis,ossaudiodev}* \
         "$py"/lib-dynload/audioop*
-    find "$py" -depth -type d -name __pycache__ -empty -delete
+    # Keep the standard library as compiled code only: sources double its size, and the kernel
+    # unpacks every byte of the initrd at boot, slowly under emulation. Tracebacks still name
+    # file and line; the agent keeps its sources (it is copied in later).
+    local pyc dir base
+    while IFS= read -r -d '' pyc; do
+        dir=${pyc%/__pycache__/*}
+        base=${pyc##*/}
+        base=${base%.cpython-311.pyc}
+        if [[ -f $dir/$base.py ]]; then
+            mv "$pyc" "$dir/$base.pyc"
+            rm "$dir/$base.py"
+        fi
+    done < <(find "$py" -path '*/__pycache__/*.cpython-311.pyc' -print0)
+    find "$py" -depth -type d -name __pycache__ -exec rm -rf {} +
 
     # Shared libraries nothing left links against (apt's, perl's, PAM's, Kerberos' ...). The
     # dynamic loader lists what each remaining ELF file needs; keep that, plus what glibc and
@@ -196,6 +210,9 @@ while read -r name; do
     done <<<"$deps"
 done < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/modules.txt")
 ((${#missing[@]} == 0)) || die "modules not in $kernel_pkg: ${missing[*]} (edit image/modules.txt)"
+# Compressed modules: kmod decompresses the few that get loaded; the kernel no longer has to
+# unpack all of them from the initrd at every boot.
+find "$mods" -name '*.ko' -exec xz --check=crc32 -T1 {} +
 depmod -b "$stage" "$kver"
 cp "$kdir/root/boot/vmlinuz-$kver" "$out/vmlinuz.tmp"
 
