@@ -32,7 +32,7 @@ out="$repo/build/image"
 suite=bookworm
 modem=${ARROW_MODEM:-0}
 zstd_level=${ARROW_ZSTD_LEVEL:-9}
-agent_dir=${ARROW_AGENT_DIR:-$repo/agent/arrow_agent}
+agent_dir=$(realpath -m "${ARROW_AGENT_DIR:-$repo/agent/arrow_agent}")
 
 log() { printf 'build.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -48,7 +48,7 @@ done
 packages=(python3-minimal libpython3.11-stdlib dmidecode iproute2 pciutils kmod busybox)
 if [[ $modem == 1 ]]; then
     # ModemManager finds modems through udev and answers mmcli over the system D-Bus.
-    packages+=(modemmanager udev dbus)
+    packages+=(modemmanager udev dbus libpam-systemd)
 fi
 variant=$([[ $modem == 1 ]] && echo modem || echo base)
 
@@ -122,7 +122,9 @@ kver=$(basename "$(echo "$kdir"/root/lib/modules/*)")
 stage="$cache/stage"
 log "image: assembling in $stage"
 rm -rf "$stage"
-cp -a "$rootfs" "$stage"
+# Hard links: copying the 260 MB root took 5 s. Everything below deletes, renames or creates
+# files and never writes into one in place, which would change the cached root as well.
+cp -al "$rootfs" "$stage"
 rm -f "$stage/.arrow-stamp"
 
 strip_rootfs() {
@@ -151,6 +153,15 @@ strip_rootfs() {
         "$r"/usr/bin/{tic,toe,infocmp,captoinfo,infotocap,bashbug,rdma,iconv,locale,zdump,tzselect}
     find "$r/usr/lib/locale" -mindepth 1 -maxdepth 1 ! -name C.utf8 -exec rm -rf {} +
 
+    # Modem variant: ModemManager needs udevd, udevadm and the D-Bus daemon, not the rest of
+    # systemd (pulled in only for logind, which polkit wants) or the 12 MB hardware database.
+    if [[ -d $r/usr/lib/systemd ]]; then
+        find "$r/usr/lib/systemd" -mindepth 1 -maxdepth 1 ! -name systemd-udevd -exec rm -rf {} +
+        rm -rf "$r"/usr/bin/{systemctl,systemd,systemd-*,journalctl,busctl,hostnamectl} \
+            "$r"/usr/bin/{localectl,loginctl,networkctl,timedatectl} \
+            "$r"/usr/lib/udev/hwdb.bin "$r"/usr/lib/udev/hwdb.d "$r"/usr/share/{zsh,polkit-1}
+    fi
+
     # Python standard library parts the agent never imports (tests, GUI, 2to3, databases, docs).
     local py="$r/usr/lib/python3.11"
     rm -rf "$py"/{test,unittest/test,idlelib,tkinter,turtledemo,lib2to3,ensurepip,distutils} \
@@ -177,7 +188,7 @@ strip_rootfs() {
     # Python load with dlopen().
     local needed
     needed=$(chroot "$r" /bin/sh -c '
-        find /usr/bin /usr/sbin /usr/libexec /usr/lib/python3.11/lib-dynload \
+        find /usr/bin /usr/sbin /usr/libexec /usr/lib/systemd /usr/lib/python3.11/lib-dynload \
             /usr/lib/x86_64-linux-gnu/*/ -type f \( -perm -u+x -o -name "*.so*" \) 2>/dev/null |
         while read -r f; do /lib64/ld-linux-x86-64.so.2 --list "$f" 2>/dev/null; done; true' |
         awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u |
@@ -194,7 +205,9 @@ strip_rootfs() {
 }
 strip_rootfs "$stage"
 
-# Kernel modules: the listed ones plus their dependencies, resolved in the full tree.
+# Kernel modules: the listed ones plus their dependencies, resolved in the full tree, and
+# xz-compressed (kmod decompresses the few that get loaded, and the kernel no longer unpacks all
+# of them from the initrd at every boot). Compressed copies are cached next to the kernel.
 mods="$stage/usr/lib/modules/$kver"
 mkdir -p "$mods"
 cp "$kdir/root/lib/modules/$kver"/modules.{builtin,builtin.modinfo,order} "$mods/"
@@ -205,14 +218,16 @@ while read -r name; do
     while read -r kind path _; do
         [[ $kind == insmod ]] || continue
         rel=${path#"$kdir/root/lib/modules/$kver/"}
+        if [[ ! -f $kdir/xz/$rel.xz ]]; then
+            mkdir -p "$(dirname "$kdir/xz/$rel")"
+            xz --check=crc32 -T1 -c "$path" >"$kdir/xz/$rel.xz.tmp"
+            mv "$kdir/xz/$rel.xz.tmp" "$kdir/xz/$rel.xz"
+        fi
         mkdir -p "$mods/$(dirname "$rel")"
-        cp -n "$path" "$mods/$rel"
+        cp "$kdir/xz/$rel.xz" "$mods/$rel.xz"
     done <<<"$deps"
 done < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/modules.txt")
 ((${#missing[@]} == 0)) || die "modules not in $kernel_pkg: ${missing[*]} (edit image/modules.txt)"
-# Compressed modules: kmod decompresses the few that get loaded; the kernel no longer has to
-# unpack all of them from the initrd at every boot.
-find "$mods" -name '*.ko' -exec xz --check=crc32 -T1 {} +
 depmod -b "$stage" "$kver"
 cp "$kdir/root/boot/vmlinuz-$kver" "$out/vmlinuz.tmp"
 
@@ -224,6 +239,7 @@ find "$stage/opt/arrow" -depth -name __pycache__ -exec rm -rf {} +
 chroot "$stage" /usr/bin/python3 -m compileall -q /opt/arrow >/dev/null
 install -m 0755 "$here/init" "$stage/init"
 install -D -m 0755 "$here/udhcpc.script" "$stage/usr/share/udhcpc/default.script"
+rm -f "$stage/etc/hostname" "$stage/etc/resolv.conf" # hard links to the cached root
 echo arrow-inventory >"$stage/etc/hostname"
 : >"$stage/etc/resolv.conf"
 
@@ -236,6 +252,9 @@ t0=$(date +%s.%N)
 pack_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
 mv "$out/vmlinuz.tmp" "$out/vmlinuz"
 mv "$out/initrd.img.tmp" "$out/initrd.img"
+# What this build used, for image/image.mk to compare with what it is asked for.
+echo "modem=$modem zstd=$zstd_level agent=$agent_dir kernel=${ARROW_KERNEL_PKG:-}" \
+    "mirror=${ARROW_MIRROR:-}" >"$out/settings"
 
 unpacked=$(du -sb "$stage" | cut -f1)
 initrd=$(stat -c %s "$out/initrd.img")

@@ -5,25 +5,31 @@
 # var/cache/image, so a rebuild after an agent change takes seconds.
 
 IMAGE_OUT := build/image
-IMAGE_AGENT := $(or $(ARROW_AGENT_DIR),agent/arrow_agent)
+IMAGE_AGENT := $(realpath $(or $(ARROW_AGENT_DIR),agent/arrow_agent))
 IMAGE_INPUTS := image/build.sh image/init image/udhcpc.script image/modules.txt \
 	$(shell find $(IMAGE_AGENT) -type f -name '*.py' 2>/dev/null | LC_ALL=C sort)
 
-# Make sees a changed file but not a removed one or a changed setting, so the list of inputs and
-# the build settings are kept in a file that is rewritten only when they change.
-IMAGE_SETTINGS := $(IMAGE_OUT)/.inputs
-IMAGE_SETTINGS_TEXT := $(IMAGE_INPUTS) modem=$(ARROW_MODEM) zstd=$(ARROW_ZSTD_LEVEL) \
-	kernel=$(ARROW_KERNEL_PKG) mirror=$(ARROW_MIRROR)
-ifneq ($(file <$(IMAGE_SETTINGS)),$(strip $(IMAGE_SETTINGS_TEXT)))
+# Make notices a changed file, but not a removed one: keep the list of inputs in a file that is
+# rewritten only when the list changes.
+IMAGE_LIST := $(IMAGE_OUT)/inputs.list
+ifneq ($(file <$(IMAGE_LIST)),$(strip $(IMAGE_INPUTS)))
 $(shell mkdir -p $(IMAGE_OUT))
-$(file >$(IMAGE_SETTINGS),$(strip $(IMAGE_SETTINGS_TEXT)))
+$(file >$(IMAGE_LIST),$(strip $(IMAGE_INPUTS)))
 endif
 
-.PHONY: image image-clean
+# build.sh records the settings it built with; build again when they differ from these (say,
+# after a manual ARROW_MODEM=1 build). Keep the format in step with the end of build.sh.
+IMAGE_SETTINGS := modem=$(or $(ARROW_MODEM),0) zstd=$(or $(ARROW_ZSTD_LEVEL),9) \
+	agent=$(IMAGE_AGENT) kernel=$(ARROW_KERNEL_PKG) mirror=$(ARROW_MIRROR)
+ifneq ($(file <$(IMAGE_OUT)/settings),$(strip $(IMAGE_SETTINGS)))
+IMAGE_FORCE := image-force
+endif
+
+.PHONY: image image-clean image-force
 
 image: $(IMAGE_OUT)/initrd.img $(IMAGE_OUT)/vmlinuz
 
-$(IMAGE_OUT)/initrd.img $(IMAGE_OUT)/vmlinuz &: $(IMAGE_INPUTS) $(IMAGE_SETTINGS)
+$(IMAGE_OUT)/initrd.img $(IMAGE_OUT)/vmlinuz &: $(IMAGE_INPUTS) $(IMAGE_LIST) $(IMAGE_FORCE)
 	bash image/build.sh
 
 # Keeps var/cache/image (the debootstrap root and the kernel package): deleting those only makes
