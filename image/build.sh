@@ -4,14 +4,16 @@
 # The initrd is a Debian bookworm minbase root (Python 3 standard library, dmidecode, iproute2,
 # pciutils, kmod, busybox for udhcpc), stripped of what a one-shot ramdisk never uses, plus the
 # NIC/storage/modem modules of Debian's own kernel, the agent, and image/init as /init.
-# Everything comes from the apt sources configured on this machine; nothing is installed on the host.
+# Everything comes from the apt sources configured on this machine; nothing is installed on the
+# host, and the host's update-initramfs never runs.
 #
 # Stages and what makes each one rerun:
-#   1. rootfs   var/cache/image/rootfs-<variant>: debootstrap; reruns when the debootstrap recipe
-#               (suite, mirror, package list, the function below) changes, see ROOTFS_STAMP.
+#   1. rootfs   var/cache/image/rootfs-<variant>: debootstrap; reruns when the recipe (suite,
+#               mirror, package list, the make_rootfs function) changes: see rootfs_stamp.
 #   2. kernel   var/cache/image/kernel/<package>: apt-get download + dpkg-deb -x; reruns when
 #               linux-image-amd64 resolves to another versioned package.
-#   3. image    always: copy the cached rootfs, strip it, add modules, agent and init, pack.
+#   3. image    always (about 6 s): copy the cached rootfs, strip it, add modules, agent and
+#               init, pack. image/image.mk decides when to run build.sh at all.
 #
 # Environment knobs (all optional):
 #   ARROW_MIRROR       Debian mirror URL (default: first bookworm URI in /etc/apt/sources.list.d/)
@@ -21,7 +23,7 @@
 #   ARROW_KERNEL_PKG   versioned kernel package to use instead of what linux-image-amd64 resolves to
 #
 # Needs root (debootstrap, device nodes, file ownership) and the host tools debootstrap, zstd,
-# cpio, kmod (depmod) and dpkg-deb.
+# xz, cpio, kmod (depmod) and dpkg-deb.
 set -euo pipefail
 
 started=$(date +%s.%N)
@@ -37,10 +39,11 @@ agent_dir=$(realpath -m "${ARROW_AGENT_DIR:-$repo/agent/arrow_agent}")
 log() { printf 'build.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-[[ $(id -u) -eq 0 ]] || die "must run as root (debootstrap creates device nodes and root-owned files)"
+[[ $(id -u) -eq 0 ]] || die "must run as root (debootstrap creates device nodes, root-owned files)"
 for tool in debootstrap:debootstrap zstd:zstd xz:xz-utils cpio:cpio depmod:kmod dpkg-deb:dpkg \
     apt-get:apt; do
-    command -v "${tool%%:*}" >/dev/null || die "${tool%%:*} not found: apt-get install -y ${tool#*:}"
+    command -v "${tool%%:*}" >/dev/null ||
+        die "${tool%%:*} not found: apt-get install -y ${tool#*:}"
 done
 
 # --- packages -------------------------------------------------------------------------------
@@ -187,6 +190,7 @@ strip_rootfs() {
     # dynamic loader lists what each remaining ELF file needs; keep that, plus what glibc and
     # Python load with dlopen().
     local needed
+    # shellcheck disable=SC2016 # the chroot's shell expands these
     needed=$(chroot "$r" /bin/sh -c '
         find /usr/bin /usr/sbin /usr/libexec /usr/lib/systemd /usr/lib/python3.11/lib-dynload \
             /usr/lib/x86_64-linux-gnu/*/ -type f \( -perm -u+x -o -name "*.so*" \) 2>/dev/null |
@@ -197,7 +201,8 @@ strip_rootfs() {
     find "$r/usr/lib/x86_64-linux-gnu" -maxdepth 1 -name '*.so*' \( -type f -o -type l \) |
     while read -r f; do
         case $(basename "$f") in
-            ld-linux*|libc.so*|libm.so*|libgcc_s.so*|libnss_*|libresolv*|libpthread*|libdl.so*) continue ;;
+            ld-linux*|libc.so*|libm.so*|libgcc_s.so*|libnss_*|libresolv*|libpthread*|libdl.so*)
+                continue ;;
         esac
         real=$(realpath -m "$f")
         grep -qxF "$real" <<<"$needed" || rm -f "$f"
