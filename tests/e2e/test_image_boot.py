@@ -1,0 +1,239 @@
+"""The inventory image boots under QEMU and its agent submits what the machine is.
+
+The first test takes the whole network-boot path: SeaBIOS, Debian's iPXE ROM, QEMU's DHCP with a
+boot file URL, an iPXE script, the image over HTTP, then init and the real agent. The second boots
+the image directly with a static address on a subnet that is not QEMU's default.
+
+A small stdlib HTTP server stands in for the backend here and only here: it answers the iPXE
+script, serves build/image, and records submissions. The backend's own end-to-end scenario runs
+against the real application elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.e2e.qemu import Nic, QemuGuest, Smbios
+
+pytestmark = pytest.mark.slow
+
+TOKEN = "t0k"
+MAC_BOOT = "52:54:00:a0:00:01"  # virtio-net-pci, carries the iPXE ROM
+MAC_SECOND = "52:54:00:a0:00:02"  # e1000 on a network of its own
+SMBIOS = Smbios(manufacturer="Intel Corporation", product="NUC11TNHi5", serial="ABC123XYZ")
+INITRD_BUDGET_MIB = 30.0
+# QEMU start -> submission received under TCG: the target is 20 s, and an idle host of this kind
+# makes it (docs/image.md). TCG speed follows the host's load, though, so the test fails only at
+# twice the target, which no amount of load on a 2-core host has reached; it prints the figure.
+BOOT_TARGET_S = 20.0
+BOOT_CEILING_S = 2 * BOOT_TARGET_S
+WAIT_S = 120.0  # how long to wait at all, so a slow boot still shows how slow it was
+REBOOT_WAIT_S = 60.0  # accepted submission -> the agent reboots (QEMU exits with -no-reboot)
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float  # time.monotonic()
+
+
+class BootServer:
+    """The backend's stand-in: /pxe/boot.ipxe, /image/<file>, POST /api/inventory/submit."""
+
+    def __init__(self, image_dir: Path, kernel_args: str) -> None:
+        self.image_dir = image_dir
+        self.kernel_args = kernel_args
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    def start(self) -> BootServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def seen(self, method: str, path: str) -> Request | None:
+        """The first request with this method and path (query ignored), if any."""
+        with self._lock:
+            for request in self.requests:
+                if request.method == method and urlsplit(request.path).path == path:
+                    return request
+        return None
+
+    def log(self) -> str:
+        with self._lock:
+            return "\n".join(f"  {r.method} {r.path}" for r in self.requests) or "  (nothing)"
+
+    def boot_script(self) -> bytes:
+        # Mirrors what the backend answers for a device that needs inventory.
+        return (
+            "#!ipxe\n"
+            "echo ARROW test: booting the inventory image for ${net0/mac}\n"
+            f"kernel http://10.0.2.100/image/vmlinuz initrd=initrd.img {self.kernel_args}\n"
+            "initrd http://10.0.2.100/image/initrd.img\n"
+            "boot\n"
+        ).encode()
+
+    def _record(self, request: Request) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _keep(self, body: bytes = b"") -> None:
+                server._record(
+                    Request(self.command, self.path, dict(self.headers), body, time.monotonic())
+                )
+
+            def _send(self, status: int, body: bytes, content_type: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                self._keep()
+                path = urlsplit(self.path).path
+                if path == "/pxe/boot.ipxe":
+                    self._send(200, server.boot_script(), "text/plain")
+                elif path in ("/image/vmlinuz", "/image/initrd.img"):
+                    data = (server.image_dir / path.rsplit("/", 1)[1]).read_bytes()
+                    self._send(200, data, "application/octet-stream")
+                else:
+                    self._send(404, b"not found\n", "text/plain")
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self._keep(body)
+                if self.path != "/api/inventory/submit":
+                    self._send(404, b"{}", "application/json")
+                    return
+                reply = {"device_id": "dev-1", "status": "newly_inventoried"}
+                self._send(200, json.dumps(reply).encode(), "application/json")
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # the request list is the log
+
+        return Handler
+
+
+@pytest.fixture
+def boot_server(inventory_image):
+    """A started BootServer for the built image; kernel_args are set by the test."""
+    server = BootServer(inventory_image, kernel_args="").start()
+    yield server
+    server.stop()
+
+
+def wait_for_submission(guest: QemuGuest, server: BootServer) -> Request:
+    return guest.wait_for(
+        lambda: server.seen("POST", "/api/inventory/submit"),
+        timeout=WAIT_S,
+        what="POST /api/inventory/submit",
+        context=lambda: "the test server saw:\n" + server.log(),
+    )
+
+
+def submitted_macs(body: bytes) -> dict[str, str]:
+    """mac -> interface name, from the documented "interface:mac" strings."""
+    pairs = json.loads(body)["inventory_data"]["mac_address"]
+    return {entry.split(":", 1)[1].lower(): entry.split(":", 1)[0] for entry in pairs}
+
+
+def test_image_initrd_fits_the_size_budget(inventory_image):
+    size_mib = (inventory_image / "initrd.img").stat().st_size / 2**20
+    print(f"\ninitrd.img {size_mib:.1f} MiB (budget {INITRD_BUDGET_MIB:g} MiB)")
+    assert size_mib <= INITRD_BUDGET_MIB
+
+
+def test_image_boots_through_ipxe_and_submits_serial_macs_and_token(boot_server, tmp_path):
+    boot_server.kernel_args = (
+        f"console=ttyS0 arrow.server=http://10.0.2.100 arrow.token={TOKEN} "
+        "arrow.mac=${net0/mac} arrow.after=reboot quiet"
+    )
+    guest = QemuGuest(
+        workdir=tmp_path,
+        nics=[
+            Nic("virtio-net-pci", MAC_BOOT),
+            Nic("e1000", MAC_SECOND, net="10.0.3.0/24", rom=False),
+        ],
+        forward_port=boot_server.port,
+        bootfile="http://10.0.2.100/pxe/boot.ipxe?mac=${net0/mac}",
+        smbios=SMBIOS,
+    )
+    with guest:
+        submission = wait_for_submission(guest, boot_server)
+        exit_code = guest.wait_for_exit(timeout=REBOOT_WAIT_S, what="the agent's reboot")
+
+    script = boot_server.seen("GET", "/pxe/boot.ipxe")
+    initrd = boot_server.seen("GET", "/image/initrd.img")
+    assert script is not None
+    assert initrd is not None
+    took = guest.elapsed(submission.at)
+    verdict = "within" if took <= BOOT_TARGET_S else "OVER"
+    print(
+        f"\nQEMU start -> boot.ipxe {guest.elapsed(script.at):.1f} s -> initrd.img "
+        f"{guest.elapsed(initrd.at):.1f} s -> submission received {took:.1f} s "
+        f"({verdict} the {BOOT_TARGET_S:g} s target)"
+    )
+
+    assert parse_qs(urlsplit(script.path).query)["mac"] == [MAC_BOOT], "iPXE expands ${net0/mac}"
+    data = json.loads(submission.body)["inventory_data"]
+    assert data["serial_number"] == "ABC123XYZ"
+    assert data["sn_source"] == "dmidecode"
+    macs = submitted_macs(submission.body)
+    assert set(macs) == {MAC_BOOT, MAC_SECOND}, data["mac_address"]
+    assert all(name for name in macs.values()), data["mac_address"]
+    assert submission.headers.get("X-Inventory-Token") == TOKEN
+    assert exit_code == 0, "QEMU exits cleanly when the guest reboots (-no-reboot)"
+    assert took <= BOOT_CEILING_S, f"{took:.1f} s to submission\n{guest.console_tail()}"
+
+
+def test_image_takes_static_address_from_kernel_command_line_on_any_subnet(
+    inventory_image, boot_server, tmp_path
+):
+    """arrow.ip skips DHCP; a subnet other than QEMU's 10.0.2.0/24 shows nothing assumes it."""
+    guest = QemuGuest(
+        workdir=tmp_path,
+        nics=[Nic("e1000", MAC_BOOT, net="192.168.77.0/24", rom=False)],
+        forward_port=boot_server.port,
+        forward_ip="192.168.77.100",
+        smbios=SMBIOS,
+        kernel=inventory_image / "vmlinuz",
+        initrd=inventory_image / "initrd.img",
+        append=(
+            f"console=ttyS0 arrow.server=http://192.168.77.100 arrow.token={TOKEN} "
+            f"arrow.mac={MAC_BOOT} arrow.ip=192.168.77.50/24 arrow.after=poweroff quiet"
+        ),
+    )
+    with guest:
+        submission = wait_for_submission(guest, boot_server)
+        guest.wait_for_exit(timeout=REBOOT_WAIT_S, what="the agent's poweroff")
+    print(f"\ndirect boot: QEMU start -> submission received {guest.elapsed(submission.at):.1f} s")
+
+    assert "static address 192.168.77.50/24" in guest.console()
+    assert "asking DHCP" not in guest.console()
+    assert submitted_macs(submission.body).keys() == {MAC_BOOT}
+    assert submission.headers.get("X-Inventory-Token") == TOKEN
