@@ -7,7 +7,9 @@ export PYTHONPATH := $(CURDIR)/agent
 ARROW_BIND ?= 127.0.0.1:8000
 WORKERS ?= 2
 
-.PHONY: run serve test test-fast test-slow lint setup-app setup-dev lock e2e bench image clean screenshots vendor-assets
+.PHONY: run test test-fast lint setup-app setup-dev lock e2e clean screenshots vendor-assets
+
+include image/image.mk
 
 $(VENV)/.app-installed: requirements/app.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,6 +56,11 @@ screenshots: setup-dev
 # Refresh the vendored Bootstrap from the npm registry (see the script for a version change).
 vendor-assets:
 	bash scripts/vendor-assets.sh
+
+# The boot path alone: real iPXE in QEMU against the real backend (builds the image if needed).
+e2e: setup-dev image
+	DATABASE_URL="$$(bash scripts/testdb.sh)" $(PY) -m pytest -p no:cacheprovider -q -s \
+		tests/e2e/test_boot_path_qemu.py tests/e2e/test_image_boot.py
 
 lock:
 	cd requirements && uv pip compile --python-version 3.11 --generate-hashes app.in -o app.txt \
