@@ -1,6 +1,6 @@
 """The iPXE boot endpoint and the inventory image files.
 
-`GET /pxe/boot.ipxe?mac=${net0/mac}` answers an iPXE script: boot the inventory image, chain to
+`GET /pxe/boot.ipxe?mac=${netX/mac}` answers an iPXE script: boot the inventory image, chain to
 the imaging target, or exit to the next boot device. Devices have no session: these views are
 login-exempt, and may be limited to source networks (ARROW_PXE_ALLOWED_NETWORKS).
 """

@@ -117,8 +117,16 @@ def pxe_boot(*, mac_text: object, remote_addr: str | None = None) -> PxeAnswer:
             chain_url = _fill(template, mac=mac, device_id=device.pk)
             if device.imaging_status != ImagingStatus.IMAGING:
                 _device_to_imaging(device)
-    if decision.device_id is None:
-        log.info("boot from unknown MAC %s (%s) from %s: %s", mac, action, remote_addr, reason)
+    unknown = decision.device_id is None and decision.organization is None
+    log.log(
+        logging.WARNING if unknown else logging.INFO,
+        "boot %s MAC %s from %s: %s (%s)",
+        "from unknown" if unknown else "of",
+        mac,
+        remote_addr,
+        action,
+        reason,
+    )
     BootEvent.objects.create(
         mac=mac,
         action=action,

@@ -21,7 +21,7 @@ MAC_A = "00:e0:4c:92:f7:a4"  # the demo request's target
 MAC_A2 = "00:e0:4c:92:f7:a5"
 MAC_B = "52:54:00:b0:00:01"
 MAC_UNKNOWN = "52:54:00:c0:00:01"
-BOOTFILE = "http://10.0.2.100/pxe/boot.ipxe?mac=${net0/mac}"
+BOOTFILE = "http://10.0.2.100/pxe/boot.ipxe?mac=${netX/mac}"
 BOOT_WAIT_S = 150.0
 
 

@@ -34,7 +34,7 @@ def test_rendered_configuration_passes_dnsmasq_test(tmp_path, options):
     result = dnsmasq_test(conf)
     assert result.returncode == 0, result.stderr
     text = conf.read_text()
-    assert "dhcp-boot=tag:ipxe,http://192.0.2.10:8000/pxe/boot.ipxe?mac=${net0/mac}" in text
+    assert "dhcp-boot=tag:ipxe,http://192.0.2.10:8000/pxe/boot.ipxe?mac=${netX/mac}" in text
     assert "dhcp-userclass=set:ipxe,iPXE" in text
     assert (tmp_path / "tftp" / "undionly.kpxe").resolve() == (Path("/usr/lib/ipxe/undionly.kpxe"))
 

@@ -76,7 +76,7 @@ def render(
         range_lines=range_lines,
         boot_lines=boot_lines,
         tftp_root=tftp_root,
-        boot_url=f"{boot_url.rstrip('/')}/pxe/boot.ipxe?mac=${{net0/mac}}",
+        boot_url=f"{boot_url.rstrip('/')}/pxe/boot.ipxe?mac=${{netX/mac}}",
     )
 
 
