@@ -269,6 +269,26 @@ def device_list(
     return [_device_out(d) for d in qs[start : start + page_size]]
 
 
+# Quick MAC Inventory comes before /devices/{device_id}: Django tries paths in order, and
+# "quick-add" would otherwise be taken for a device id (answering 405 to its POST).
+@admin.post("/devices/quick-add", response={201: DeviceOut, **ERRORS})
+def quick_add(request, payload: QuickAddIn):
+    _check_org_access(request, payload.organization)
+    device = devices.device_quick_add(
+        mac_address=payload.mac_address, organization=payload.organization, actor=request.user
+    )
+    return 201, _device_out(selectors.device_get(device_id=device.pk))
+
+
+@admin.post("/devices/quick-add/bulk", response={200: list[BulkLineOut], **ERRORS})
+def quick_add_bulk(request, payload: QuickAddBulkIn):
+    _check_org_access(request, payload.organization)
+    lines = payload.macs if payload.macs is not None else (payload.csv or "")
+    return devices.device_quick_add_bulk(
+        macs=lines, organization=payload.organization, actor=request.user
+    )
+
+
 @admin.get("/devices/{device_id}", response={200: DeviceDetailOut, **ERRORS})
 def device_detail(request, device_id: str):
     device = selectors.device_get(device_id=device_id, user=request.user)
@@ -314,24 +334,6 @@ def device_edit(request, device_id: str, payload: DeviceEditIn):
         **fields,
     )
     return _device_out(selectors.device_get(device_id=device.pk))
-
-
-@admin.post("/devices/quick-add", response={201: DeviceOut, **ERRORS})
-def quick_add(request, payload: QuickAddIn):
-    _check_org_access(request, payload.organization)
-    device = devices.device_quick_add(
-        mac_address=payload.mac_address, organization=payload.organization, actor=request.user
-    )
-    return 201, _device_out(selectors.device_get(device_id=device.pk))
-
-
-@admin.post("/devices/quick-add/bulk", response={200: list[BulkLineOut], **ERRORS})
-def quick_add_bulk(request, payload: QuickAddBulkIn):
-    _check_org_access(request, payload.organization)
-    lines = payload.macs if payload.macs is not None else (payload.csv or "")
-    return devices.device_quick_add_bulk(
-        macs=lines, organization=payload.organization, actor=request.user
-    )
 
 
 # --- helpers shared by the handlers above --------------------------------------------------------
