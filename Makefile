@@ -46,6 +46,13 @@ test-fast: setup-dev
 	DATABASE_URL="sqlite:///$(CURDIR)/var/test-sqlite.sqlite3" $(PY) -m pytest -q -x \
 		tests/unit tests/integration -m "not postgres"
 
+# The mass-boot benchmark (bench/README.md): BENCH_DEVICES, BENCH_CONCURRENCY, BENCH_WORKERS override.
+# Starts its own PostgreSQL cluster and servers on 127.0.0.1; needs wrk (Debian package).
+bench: setup-dev
+	@command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } \
+		|| { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+	$(PY) -m bench
+
 lock:
 	cd requirements && uv pip compile --python-version 3.11 --generate-hashes app.in -o app.txt \
 		&& uv pip compile --python-version 3.11 --generate-hashes dev.in -o dev.txt

@@ -65,6 +65,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# Benchmark only: each response tells how many SQL statements it ran (see arrow/querycount.py).
+if _flag("ARROW_COUNT_QUERIES"):
+    MIDDLEWARE.insert(0, "arrow.querycount.QueryCountMiddleware")
+
 ROOT_URLCONF = "arrow.urls"
 WSGI_APPLICATION = "arrow.wsgi.application"
 LOGIN_URL = "login"
