@@ -6,6 +6,7 @@ the output. Errors are InventoryError, turned into JSON once in arrow/api.py.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Query, Router
 
@@ -35,12 +36,19 @@ from inventory.schemas import (
 from inventory.services import catalog, devices
 from inventory.services.boot import boot_decide_for_mac
 from inventory.services.status import device_status_bulk_update
-from inventory.services.submission import submission_process, submission_record
+from inventory.services.submission import (
+    submission_process,
+    submission_record,
+    submission_reject_too_large,
+)
 
 service = Router(tags=["inventory service"], auth=ServiceKey())
 admin = Router(tags=["admin"], auth=AdminToken())
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 503: ErrorOut}
+SERVICE_ERRORS = {**ERRORS, 413: ErrorOut}
+# Of a body over DATA_UPLOAD_MAX_MEMORY_SIZE, the journal keeps this much (docs/deployment.md).
+JOURNAL_PREFIX_BYTES = 64 * 1024
 
 SUBMIT_DOC = {
     "requestBody": {
@@ -93,7 +101,7 @@ SUBMIT_DOC = {
 }
 
 
-@service.post("/check-mac", response={200: CheckMacOut, **ERRORS})
+@service.post("/check-mac", response={200: CheckMacOut, **SERVICE_ERRORS})
 def check_mac(request: HttpRequest, payload: CheckMacIn):
     decision = boot_decide_for_mac(payload.mac_address)
     return {
@@ -103,20 +111,33 @@ def check_mac(request: HttpRequest, payload: CheckMacIn):
     }
 
 
-@service.post("/submit", response={200: SubmitOut, **ERRORS}, openapi_extra=SUBMIT_DOC)
+def _declared_size(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+@service.post("/submit", response={200: SubmitOut, **SERVICE_ERRORS}, openapi_extra=SUBMIT_DOC)
 def submit(request: HttpRequest):
     # No typed body on purpose: ninja would reject a malformed body before we could journal it.
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    size = _declared_size(request)
+    too_large = limit is not None and size > limit
     entry = submission_record(
-        raw=request.body,
+        # request.body refuses an oversized body; its first bytes still go to the journal.
+        raw=request.read(JOURNAL_PREFIX_BYTES) if too_large else request.body,
         headers=dict(request.headers),
         remote_addr=request.META.get("REMOTE_ADDR"),
         credential=getattr(request, "arrow_credential", ""),
     )
+    if too_large:
+        submission_reject_too_large(entry=entry, size=size, limit=limit)
     result = submission_process(entry=entry, bound_mac=getattr(request, "arrow_bound_mac", None))
     return result
 
 
-@service.post("/update-status", response={200: UpdateStatusOut, **ERRORS})
+@service.post("/update-status", response={200: UpdateStatusOut, **SERVICE_ERRORS})
 def update_status(request: HttpRequest, payload: UpdateStatusIn):
     updated = device_status_bulk_update(
         device_ids=payload.device_ids, new_status=payload.new_status

@@ -62,6 +62,29 @@ def submission_record(
         )
 
 
+class BodyTooLarge(InventoryError):
+    status_code = 413
+
+
+def submission_reject_too_large(*, entry: Submission, size: int, limit: int) -> None:
+    """Marks a journaled prefix of an oversized body rejected, then raises BodyTooLarge.
+
+    The journal keeps the first bytes (enough to see who sent what) and says in `error` that
+    they are a prefix: body_bytes is the declared size, journaled_bytes what was kept.
+    """
+    exc = BodyTooLarge(
+        "body_too_large",
+        f"the body has {size} bytes; at most {limit} are accepted",
+        field="body",
+        body_bytes=size,
+        journaled_bytes=len(bytes(entry.body)),
+        limit=limit,
+    )
+    _mark(entry, SubmissionOutcome.REJECTED, exc)
+    log.info("submission %s rejected: %s", entry.pk, exc.message)
+    raise exc
+
+
 def _mark(entry: Submission, outcome: str, exc: InventoryError) -> None:
     entry.outcome = outcome
     entry.error = exc.as_dict()
