@@ -55,7 +55,7 @@ def submission_record(
     *, raw: bytes, headers: dict[str, str], remote_addr: str | None, credential: str
 ) -> Submission:
     """Writes the body as received, in its own committed transaction (never inside another)."""
-    kept = {k: v for k, v in headers.items() if k.lower() not in SECRET_HEADERS}
+    kept = jsonb_safe({k: v for k, v in headers.items() if k.lower() not in SECRET_HEADERS})
     with transaction.atomic():
         return Submission.objects.create(
             body=raw, headers=kept, remote_addr=remote_addr, credential=credential
@@ -85,9 +85,25 @@ def submission_reject_too_large(*, entry: Submission, size: int, limit: int) -> 
     raise exc
 
 
+def jsonb_safe(value: Any) -> Any:
+    """*value* with every string storable in PostgreSQL's jsonb: NUL and lone surrogates, which
+    a hostile body can put in field names that errors then quote, become visible escapes."""
+    if isinstance(value, str):
+        if "\x00" in value or any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+            return (
+                value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+            )
+        return value
+    if isinstance(value, dict):
+        return {jsonb_safe(k): jsonb_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonb_safe(v) for v in value]
+    return value
+
+
 def _mark(entry: Submission, outcome: str, exc: InventoryError) -> None:
     entry.outcome = outcome
-    entry.error = exc.as_dict()
+    entry.error = jsonb_safe(exc.as_dict())
     entry.conflict_device_ids = exc.extra.get("device_ids", [])
     entry.save(update_fields=["outcome", "error", "conflict_device_ids"])
 

@@ -300,3 +300,14 @@ def test_hostile_input_on_check_mac_and_update_status_names_the_field(
     assert body["detail"]
     assert state() == before
     assert Submission.objects.count() == 0
+
+
+def test_field_names_with_nul_or_surrogates_are_journaled_escaped(device_client, demo):
+    raw = b'{"inventory_data": {"mac_address": ["00:e0:4c:92:f7:a4"], "x\\u0000\\ud800": 1}}'
+    response = device_client.post(SUBMIT, raw=raw, headers={"X-Agent": "a\u00e9"})
+    assert response.status_code == 400
+    assert response.json()["field"] == f"{P}.x\x00\ud800"
+    entry = Submission.objects.get()
+    assert entry.outcome == "rejected"
+    assert entry.error["field"] == f"{P}.x\\x00\\ud800"
+    assert bytes(entry.body) == raw
