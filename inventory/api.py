@@ -155,7 +155,7 @@ def _staff_only(request: HttpRequest) -> None:
         raise InventoryError("forbidden", "staff only", field=None)
 
 
-@admin.get("/organizations", response=list[OrganizationOut])
+@admin.get("/organizations", response={200: list[OrganizationOut], **ERRORS})
 def organization_list(request):
     orgs = selectors.visible_organizations(request.user)
     return list(orgs if orgs is not None else Organization.objects.all())
@@ -181,7 +181,7 @@ def organization_delete(request, org_id: int):
     return 204, None
 
 
-@admin.get("/specs", response=list[SpecOut])
+@admin.get("/specs", response={200: list[SpecOut], **ERRORS})
 def spec_list(request):
     return list(DeviceSpec.objects.all())
 
@@ -218,7 +218,7 @@ def _request_out(req: DeviceRequest) -> dict:
     }
 
 
-@admin.get("/requests", response=list[RequestOut])
+@admin.get("/requests", response={200: list[RequestOut], **ERRORS})
 def request_list(request, status: str | None = None):
     qs = selectors.request_queryset(request.user).select_related("organization", "spec")
     if status:
