@@ -69,7 +69,8 @@ def print_figures(result: dict) -> None:
     print(
         f"check-mac: ours {rate['ours_rps']:.0f}/s p99 {rate['ours_p99_ms']:.1f} ms, bare "
         f"baseline {rate['baseline_rps']:.0f}/s p99 {rate['baseline_p99_ms']:.1f} ms; ratio per "
-        f"round {[round(r, 2) for r in rate['ratios']]}, median {rate['ratio']:.2f}"
+        f"round {[round(r, 2) for r in rate['ratios']]}, median {rate['ratio']:.2f}; "
+        f"server+postgres CPU per request, baseline/ours: median {rate['cpu_ratio']:.2f}"
     )
     print(
         f"database: {db['devices_in_db']} devices, {db['journal_rows']} journal rows for "

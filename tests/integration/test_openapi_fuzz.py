@@ -31,22 +31,7 @@ CHECKS = [
 
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
 
-pytestmark = [pytest.mark.django_db, pytest.mark.slow]
-
-
-@pytest.fixture(autouse=True)
-def keep_test_connection():
-    """The real WSGI handler closes a connection found inside a transaction at each request
-    (close_old_connections), which here is the test's own; Django's test Client unhooks it the
-    same way."""
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
-
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.usefixtures("real_wsgi")]
 
 
 @pytest.fixture
