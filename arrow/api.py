@@ -6,7 +6,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -103,4 +103,14 @@ def database_error(request, exc: DatabaseError):
             "detail": "the database is unavailable; retry shortly",
         }
         return api.create_response(request, body, status=503)
+    if isinstance(exc, DataError):
+        # The last line of defence: a value PostgreSQL cannot store or compare (NUL, invalid
+        # Unicode) that no check closer to its field caught. A 400, never a 500.
+        log.warning("data error: %s", exc)
+        body = {
+            "code": "invalid_value",
+            "field": None,
+            "detail": "a value cannot be stored by the database (NUL or invalid Unicode)",
+        }
+        return api.create_response(request, body, status=400)
     raise exc

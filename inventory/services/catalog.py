@@ -10,6 +10,12 @@ from inventory.errors import Conflict, NotFound, ValidationFailed
 from inventory.models import DeviceRequest, DeviceSpec, Organization, RequestMac
 from inventory.services.devices import organization_by_name
 from inventory.services.macs import normalize_mac
+from inventory.services.validation import hardware_problem, storable_problem, text_problem
+
+
+def _refuse(field: str, problem: tuple[str, str] | None) -> None:
+    if problem:
+        raise ValidationFailed([{"field": field, "code": problem[0], "message": problem[1]}])
 
 
 def _required_text(value: object, field: str, limit: int = 200) -> str:
@@ -19,7 +25,14 @@ def _required_text(value: object, field: str, limit: int = 200) -> str:
         raise ValidationFailed(
             [{"field": field, "code": "too_long", "message": f"longer than {limit} characters"}]
         )
+    _refuse(field, text_problem(value))
     return value.strip()
+
+
+def _optional_text(value: object, field: str) -> str:
+    text = value if isinstance(value, str) else ""
+    _refuse(field, text_problem(text))
+    return text.strip()
 
 
 @transaction.atomic
@@ -31,7 +44,8 @@ def organization_save(
     if not slug_text:
         raise ValidationFailed([{"field": "slug", "code": "required", "message": "is required"}])
     org = Organization.objects.get(pk=pk) if pk else Organization()
-    org.name, org.slug, org.imaging_url = name, slug_text, (imaging_url or "").strip()
+    imaging_url = _optional_text(imaging_url, "imaging_url")
+    org.name, org.slug, org.imaging_url = name, slug_text, imaging_url
     try:
         with transaction.atomic():
             org.save()
@@ -50,6 +64,8 @@ def _patterns(value: object) -> list[str]:
         raise ValidationFailed(
             [{"field": "name_patterns", "code": "type", "message": "a list of glob patterns"}]
         )
+    for i, pattern in enumerate(items):
+        _refuse(f"name_patterns[{i}]", text_problem(pattern))
     return [p.strip() for p in items if p.strip()]
 
 
@@ -67,11 +83,14 @@ def spec_save(
         raise ValidationFailed(
             [{"field": "capabilities", "code": "type", "message": "must be an object"}]
         )
+    if capabilities:
+        _refuse("capabilities", hardware_problem(capabilities))
+    imaging_url = _optional_text(imaging_url, "imaging_url")
     spec = DeviceSpec.objects.get(pk=pk) if pk else DeviceSpec()
     spec.name = name
     spec.name_patterns = _patterns(name_patterns)
     spec.capabilities = capabilities or {}
-    spec.imaging_url = (imaging_url or "").strip()
+    spec.imaging_url = imaging_url
     try:
         with transaction.atomic():
             spec.save()
@@ -133,6 +152,7 @@ def request_save(
                 ]
             )
         req.status = status
+    _refuse("note", storable_problem(note or ""))  # a note may span lines
     req.organization, req.spec, req.note = org, spec_obj, note or ""
     req.save()
     is_open = req.status in OPEN_REQUEST_STATUSES

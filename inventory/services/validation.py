@@ -93,6 +93,15 @@ def text_problem(text: str) -> tuple[str, str] | None:
     return None
 
 
+def storable_problem(text: str) -> tuple[str, str] | None:
+    """(code, message) when PostgreSQL cannot store *text* at all (multi-line text is fine)."""
+    if _has_surrogate(text):
+        return "invalid_unicode", "contains a lone UTF-16 surrogate, which is not a character"
+    if "\x00" in text:
+        return "control_characters", "contains a NUL character"
+    return None
+
+
 def hardware_problem(value: Any) -> tuple[str, str] | None:
     """(code, message) when the free-form hardware facts cannot be stored as they are."""
     stack = [(value, 1)]

@@ -311,3 +311,46 @@ def test_field_names_with_nul_or_surrogates_are_journaled_escaped(device_client,
     assert entry.outcome == "rejected"
     assert entry.error["field"] == f"{P}.x\\x00\\ud800"
     assert bytes(entry.body) == raw
+
+
+# --- the admin API: text an operator's script sends ----------------------------------------------
+
+ADMIN_CASES = [
+    ("/api/organizations", {"name": "Org\u0000"}, "name"),
+    ("/api/organizations", {"name": "Org \ud800"}, "name"),
+    ("/api/organizations", {"name": "Org", "imaging_url": "http://x/\u0000"}, "imaging_url"),
+    ("/api/specs", {"name": "Spec\u0000"}, "name"),
+    ("/api/specs", {"name": "Spec", "name_patterns": ["*NUC\u0000*"]}, "name_patterns[0]"),
+    ("/api/specs", {"name": "Spec", "capabilities": {"cpu": "i5\u0000"}}, "capabilities"),
+    ("/api/requests", {"organization": "Demo Org", "target_macs": ["02:00:00:00:00:09"],
+                       "note": "line 1\nline 2\u0000"}, "note"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"), ADMIN_CASES, ids=[f"{p} {f}" for p, _, f in ADMIN_CASES]
+)
+def test_admin_text_postgresql_cannot_store_is_refused_naming_the_field(
+    admin_client, demo, path, body, field
+):
+    response = admin_client.post(path, body)
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["field"] == field
+
+
+def test_a_value_no_check_caught_is_a_400_not_a_500(admin_client, demo):
+    # An organization looked up by a name holding NUL: PostgreSQL cannot even compare it.
+    body = {"organization": "Demo\u0000", "target_macs": ["02:00:00:00:00:09"]}
+    response = admin_client.post("/api/requests", body)
+    assert response.status_code in (400, 404)
+    assert response.status_code != 500
+
+
+def test_device_edit_refuses_control_characters_in_name_and_serial(admin_client, demo):
+    from tests.factories import DeviceFactory
+
+    device = DeviceFactory()
+    for field in ("name", "serial_number"):
+        response = admin_client.patch(f"/api/devices/{device.pk}", {field: "x\u0000y"})
+        assert response.status_code == 400
+        assert response.json()["field"] == field
