@@ -104,6 +104,7 @@ def chart(result: dict, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=100)
     for row in result["endpoints"]:
@@ -126,6 +127,9 @@ def chart(result: dict, path: Path) -> None:
             label=f"check-mac phase, {name}",
         )
     ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("latency (ms, log scale)")
     ax.set_ylabel("percentile of requests")
     s = result["summary"]
