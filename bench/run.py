@@ -41,7 +41,8 @@ def _int_env(name: str, default: int) -> int:
 
 def sh(*argv: str) -> str:
     try:
-        return subprocess.run(argv, capture_output=True, text=True, check=False).stdout.strip()
+        out = subprocess.run(argv, capture_output=True, text=True, check=False).stdout
+        return out.rstrip().lstrip("\n")  # keep leading spaces: free -h aligns its header
     except OSError:
         return ""
 
