@@ -223,7 +223,7 @@ def check_database(url: str, devices: list[dict], load: dict, submits_sent: int)
 
 
 def mass_boot(
-    *, url: str, env: dict, workers: int, out: Path, n: int, concurrency: int, pg: PgCluster
+    *, env: dict, workers: int, out: Path, n: int, concurrency: int, pg: PgCluster
 ) -> dict:
     key = env["DEVICE_LOOKUP_API_KEY"]
     server = Gunicorn(
@@ -392,9 +392,7 @@ def main() -> int:
             "PYTHONPATH": os.pathsep.join([str(ROOT / "agent"), str(ROOT)]),
         }
         env["BENCH_TOKEN"] = prepare_database(env)
-        boot = mass_boot(
-            url=db_url, env=env, workers=workers, out=out, n=n, concurrency=concurrency, pg=pg
-        )
+        boot = mass_boot(env=env, workers=workers, out=out, n=n, concurrency=concurrency, pg=pg)
         load = boot["load"]
         submits_sent = sum(1 for r in load["records"] if r[1] == "/api/inventory/submit")
         db = check_database(db_url, boot["devices"], load, submits_sent)
