@@ -3,6 +3,11 @@
 Each lives in a new temporary directory on a port of its own, made by scripts/testdb.sh (which
 also makes the shared test cluster), and is stopped and removed by whoever started it. Never
 points at the shared test cluster on 54329: other developers' tests use it.
+
+Our clusters listen below 32768 (DEFAULT_PORT): Linux hands out 32768-60999 as the source ports
+of outgoing connections, and under the benchmark's load (thousands of short connections) one of
+them can hold the very port a cluster is about to start or restart on ("could not create any
+TCP/IP sockets"). That happened here on 54346 and 54358.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_TEST_PORT = 54329
+DEFAULT_PORT = 25440  # below the ephemeral port range, see above
 
 
 def port_is_free(port: int) -> bool:

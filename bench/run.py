@@ -5,7 +5,7 @@ one summary line that scripts read:
 
 Environment: BENCH_DEVICES (1000), BENCH_CONCURRENCY (100), BENCH_WORKERS (gunicorn workers, 3),
 BENCH_SECONDS (length of one check-mac round, 4), BENCH_ROUNDS (check-mac rounds, 5),
-BENCH_PGPORT (first port tried for the own PostgreSQL cluster, 54340), BENCH_PUBLISH (1: copy the
+BENCH_PGPORT (first port tried for the own PostgreSQL cluster, 25440), BENCH_PUBLISH (1: copy the
 results to docs/bench/). Exits 1 when any request failed or the database does not add up.
 """
 
@@ -26,7 +26,7 @@ from pathlib import Path
 import psycopg
 
 from bench import report
-from bench.cluster import PgCluster, free_port
+from bench.cluster import DEFAULT_PORT, PgCluster, free_port
 from bench.devices import ORG, SPEC_ROWS, make_devices
 from bench.procs import Gunicorn, peak_rss_kib, tree_cpu_seconds
 from bench.wrk import run_wrk, wrk_path
@@ -376,7 +376,7 @@ def main() -> int:
         flush=True,
     )
 
-    pg = PgCluster(free_port(_int_env("BENCH_PGPORT", 54340)), durable=True)
+    pg = PgCluster(free_port(_int_env("BENCH_PGPORT", DEFAULT_PORT)), durable=True)
     try:
         db_url = pg.start()
         facts["postgresql"] = pg.server_version()

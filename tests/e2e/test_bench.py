@@ -29,7 +29,7 @@ def test_small_benchmark_run_loses_nothing_and_prints_the_summary_line():
         "BENCH_SECONDS": "1",
         "BENCH_ROUNDS": "1",
         "BENCH_PUBLISH": "0",  # docs/bench/ keeps the figures of a real run
-        "BENCH_PGPORT": "54380",
+        "BENCH_PGPORT": "25480",
     }
     run = subprocess.run(
         [sys.executable, "-m", "bench"], cwd=ROOT, env=env, capture_output=True, text=True,

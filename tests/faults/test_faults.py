@@ -102,7 +102,7 @@ class Agent:
 @pytest.fixture(scope="module")
 def cluster():
     """A PostgreSQL cluster of this module's own (never the shared test cluster), migrated."""
-    pg = PgCluster(free_port(54360), durable=True)
+    pg = PgCluster(free_port(25460), durable=True)
     url = pg.start()
     env = server_env(url, Path(pg.parent))
     subprocess.run(
