@@ -42,11 +42,18 @@ test: setup-dev lint
 	$(PY) manage.py check --fail-level WARNING
 	DATABASE_URL="$$(bash scripts/testdb.sh)" $(PY) -m pytest -p no:cacheprovider -q
 	DATABASE_URL="sqlite:///$(CURDIR)/var/test-sqlite.sqlite3" $(PY) -m pytest -p no:cacheprovider -q \
-		tests/unit tests/integration -m "not postgres"
+		tests/unit tests/integration -m "not postgres and not slow"
 
 test-fast: setup-dev
 	DATABASE_URL="sqlite:///$(CURDIR)/var/test-sqlite.sqlite3" $(PY) -m pytest -q -x \
-		tests/unit tests/integration -m "not postgres"
+		tests/unit tests/integration -m "not postgres and not slow"
+
+# The mass-boot benchmark (bench/README.md): BENCH_DEVICES, BENCH_CONCURRENCY, BENCH_WORKERS override.
+# Starts its own PostgreSQL cluster and servers on 127.0.0.1; needs wrk (Debian package).
+bench: setup-dev
+	@command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } \
+		|| { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+	$(PY) -m bench
 
 # Refresh the portal's pictures in docs/screenshots (a browser test over a sample fleet).
 screenshots: setup-dev

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -63,8 +65,32 @@ def auth_error(request, exc):
 
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        # Ninja could not parse the body of a typed endpoint (it chains the parser's error).
+        cause = exc.__cause__
+        code, what = (
+            ("too_deep", "JSON is nested too deeply")
+            if isinstance(cause, RecursionError)
+            else ("invalid_json", f"not valid JSON: {cause}"[:300])
+        )
+        body = {"code": code, "field": "body", "detail": f"body: {what}"}
+        return api.create_response(request, body, status=400)
     body = {"code": "http_error", "field": None, "detail": str(exc)}
     return api.create_response(request, body, status=exc.status_code)
+
+
+@api.exception_handler(RequestDataTooBig)
+def body_too_large(request, exc: RequestDataTooBig):
+    # Raised when a typed endpoint reads a body over DATA_UPLOAD_MAX_MEMORY_SIZE; submit
+    # journals a prefix and answers the same way itself.
+    size = request.META.get("CONTENT_LENGTH", "?")
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    body = {
+        "code": "body_too_large",
+        "field": "body",
+        "detail": f"the body has {size} bytes; at most {limit} are accepted",
+    }
+    return api.create_response(request, body, status=413)
 
 
 @api.exception_handler(DatabaseError)
@@ -77,4 +103,14 @@ def database_error(request, exc: DatabaseError):
             "detail": "the database is unavailable; retry shortly",
         }
         return api.create_response(request, body, status=503)
+    if isinstance(exc, DataError):
+        # The last line of defence: a value PostgreSQL cannot store or compare (NUL, invalid
+        # Unicode) that no check closer to its field caught. A 400, never a 500.
+        log.warning("data error: %s", exc)
+        body = {
+            "code": "invalid_value",
+            "field": None,
+            "detail": "a value cannot be stored by the database (NUL or invalid Unicode)",
+        }
+        return api.create_response(request, body, status=400)
     raise exc

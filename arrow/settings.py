@@ -66,6 +66,18 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# The service endpoints (/api/inventory/, devices with the service key) run with only these in
+# production (arrow/wsgi.py): no sessions, cookies, messages, CSRF or logins concern a device.
+SERVICE_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+
+# Benchmark only: each response tells how many SQL statements it ran (see arrow/querycount.py).
+if _flag("ARROW_COUNT_QUERIES"):
+    MIDDLEWARE.insert(0, "arrow.querycount.QueryCountMiddleware")
+    SERVICE_MIDDLEWARE.insert(0, "arrow.querycount.QueryCountMiddleware")
+
 ROOT_URLCONF = "arrow.urls"
 WSGI_APPLICATION = "arrow.wsgi.application"
 LOGIN_URL = "login"

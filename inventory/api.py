@@ -6,8 +6,11 @@ the output. Errors are InventoryError, turned into JSON once in arrow/api.py.
 
 from __future__ import annotations
 
+import json
+
+from django.conf import settings
 from django.db.models import ProtectedError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 
 from inventory import selectors
@@ -41,12 +44,19 @@ from inventory.services import catalog, devices
 from inventory.services.boot import boot_decide_for_mac
 from inventory.services.pxe import device_imaging_report, device_imaging_requeue
 from inventory.services.status import device_status_bulk_update
-from inventory.services.submission import submission_process, submission_record
+from inventory.services.submission import (
+    submission_process,
+    submission_record,
+    submission_reject_too_large,
+)
 
 service = Router(tags=["inventory service"], auth=ServiceKey())
 admin = Router(tags=["admin"], auth=AdminToken())
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 503: ErrorOut}
+SERVICE_ERRORS = {**ERRORS, 413: ErrorOut}
+# Of a body over DATA_UPLOAD_MAX_MEMORY_SIZE, the journal keeps this much (docs/deployment.md).
+JOURNAL_PREFIX_BYTES = 64 * 1024
 
 SUBMIT_DOC = {
     "requestBody": {
@@ -99,30 +109,46 @@ SUBMIT_DOC = {
 }
 
 
-@service.post("/check-mac", response={200: CheckMacOut, **ERRORS})
+@service.post("/check-mac", response={200: CheckMacOut, **SERVICE_ERRORS})
 def check_mac(request: HttpRequest, payload: CheckMacIn):
     decision = boot_decide_for_mac(payload.mac_address)
-    return {
+    # The hot path when a rack powers on: three plain values, so the JSON is built here rather
+    # than by ninja's response validation and encoder (the schema above still documents it).
+    body = {
         "needs_inventory": decision.needs_inventory,
         "device_id": decision.device_id,
         "organization": decision.organization,
     }
+    return HttpResponse(json.dumps(body), content_type="application/json; charset=utf-8")
+
+
+def _declared_size(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
 
 
 @service.post(
     "/submit",
-    response={200: SubmitOut, **ERRORS},
+    response={200: SubmitOut, **SERVICE_ERRORS},
     openapi_extra=SUBMIT_DOC,
     auth=[BootTokenKey(), ServiceKey()],
 )
 def submit(request: HttpRequest):
     # No typed body on purpose: ninja would reject a malformed body before we could journal it.
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    size = _declared_size(request)
+    too_large = limit is not None and size > limit
     entry = submission_record(
-        raw=request.body,
+        # request.body refuses an oversized body; its first bytes still go to the journal.
+        raw=request.read(JOURNAL_PREFIX_BYTES) if too_large else request.body,
         headers=dict(request.headers),
         remote_addr=request.META.get("REMOTE_ADDR"),
         credential=getattr(request, "arrow_credential", ""),
     )
+    if too_large:
+        submission_reject_too_large(entry=entry, size=size, limit=limit)
     return submission_process(
         entry=entry,
         bound_mac=getattr(request, "arrow_bound_mac", None),
@@ -130,7 +156,7 @@ def submit(request: HttpRequest):
     )
 
 
-@service.post("/imaging-status", response={200: ImagingStatusOut, **ERRORS})
+@service.post("/imaging-status", response={200: ImagingStatusOut, **SERVICE_ERRORS})
 def imaging_status(request: HttpRequest, payload: ImagingStatusIn):
     """The imaging system reports a device imaged or failed (with a reason)."""
     device = device_imaging_report(**payload.dict())
@@ -141,7 +167,7 @@ def imaging_status(request: HttpRequest, payload: ImagingStatusIn):
     }
 
 
-@service.post("/update-status", response={200: UpdateStatusOut, **ERRORS})
+@service.post("/update-status", response={200: UpdateStatusOut, **SERVICE_ERRORS})
 def update_status(request: HttpRequest, payload: UpdateStatusIn):
     updated = device_status_bulk_update(
         device_ids=payload.device_ids, new_status=payload.new_status
@@ -157,7 +183,7 @@ def _staff_only(request: HttpRequest) -> None:
         raise Forbidden("forbidden", "only staff may change organizations and specs")
 
 
-@admin.get("/organizations", response=list[OrganizationOut])
+@admin.get("/organizations", response={200: list[OrganizationOut], **ERRORS})
 def organization_list(request):
     orgs = selectors.visible_organizations(request.user)
     return list(orgs if orgs is not None else Organization.objects.all())
@@ -183,7 +209,7 @@ def organization_delete(request, org_id: int):
     return Status(204, None)
 
 
-@admin.get("/specs", response=list[SpecOut])
+@admin.get("/specs", response={200: list[SpecOut], **ERRORS})
 def spec_list(request):
     return list(DeviceSpec.objects.all())
 
@@ -220,7 +246,7 @@ def _request_out(req: DeviceRequest) -> dict:
     }
 
 
-@admin.get("/requests", response=list[RequestOut])
+@admin.get("/requests", response={200: list[RequestOut], **ERRORS})
 def request_list(request, status: str | None = None):
     qs = selectors.request_queryset(request.user).select_related("organization", "spec")
     if status:
@@ -265,6 +291,8 @@ def _device_out(device: Device) -> dict:
     }
 
 
+# Quick MAC Inventory comes before /devices/{device_id}: Django tries paths in order, and
+# "quick-add" would otherwise be taken for a device id (answering 405 to its POST).
 @admin.post("/devices/quick-add", response={201: DeviceOut, **ERRORS})
 def quick_add(request, payload: QuickAddIn):
     _check_org_access(request, payload.organization)
@@ -367,7 +395,7 @@ def requeue_imaging(request, device_id: str):
     return _device_out(selectors.device_get(device_id=device.pk))
 
 
-@admin.get("/boot-events", response=list[BootEventOut])
+@admin.get("/boot-events", response={200: list[BootEventOut], **ERRORS})
 def boot_events(request, mac: str | None = None, limit: int = Query(100, ge=1, le=1000)):
     """Who tried to boot and what they were told (unknown MACs included)."""
     return list(selectors.boot_events(user=request.user, mac=mac)[:limit])

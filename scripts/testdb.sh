@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
-# Makes sure a PostgreSQL server is reachable for the test suite and prints its DATABASE_URL.
+# Makes sure a PostgreSQL server is reachable and prints its DATABASE_URL.
 #
-# Uses $ARROW_TEST_DATABASE_URL when set. Otherwise starts (once) a throwaway cluster made with
-# initdb from Debian's postgresql package, installing the package when it is missing (as root).
-# The cluster listens on 127.0.0.1:$ARROW_TEST_PGPORT only, with fsync off: it holds test data.
+#   scripts/testdb.sh          the shared test cluster (port $ARROW_TEST_PGPORT, default 54329)
+#   scripts/testdb.sh PORT     a cluster of your own on PORT (the benchmark, the fault tests)
+#
+# Uses $ARROW_TEST_DATABASE_URL when set and no PORT is given. Otherwise starts (once) a throwaway
+# cluster made with initdb from Debian's postgresql package, installing the package when it is
+# missing (as root). The cluster listens on 127.0.0.1:PORT only. It lives in $ARROW_PGDATA when
+# set (give each of your own clusters a temporary directory), else in /tmp/arrow-pgtest-PORT.
+# By default fsync is off, as suits test data; ARROW_PG_DURABLE=1 keeps PostgreSQL's production
+# defaults (fsync, synchronous_commit, full_page_writes) for the benchmark.
+# Stopping a cluster is left to whoever started it (`pg_ctl -D DIR stop`): the shared one is used
+# by every developer's tests at once and is never stopped by a script.
 set -euo pipefail
 
-if [ -n "${ARROW_TEST_DATABASE_URL:-}" ]; then
+if [ $# -eq 0 ] && [ -n "${ARROW_TEST_DATABASE_URL:-}" ]; then
   echo "$ARROW_TEST_DATABASE_URL"
   exit 0
 fi
 
-port="${ARROW_TEST_PGPORT:-54329}"
+port="${1:-${ARROW_TEST_PGPORT:-54329}}"
+case "$port" in
+  '' | *[!0-9]*) echo "usage: $0 [PORT]" >&2; exit 2 ;;
+esac
 url="postgres://arrow@127.0.0.1:${port}/arrow"
 
 find_bindir() {
@@ -38,11 +49,11 @@ fi
 if [ "$(id -u)" -eq 0 ]; then
   owner=postgres
   run() { runuser -u postgres -- "$@"; }
-  datadir="/tmp/arrow-pgtest-${port}"
+  datadir="${ARROW_PGDATA:-/tmp/arrow-pgtest-${port}}"
 else
   owner="$(id -un)"
   run() { "$@"; }
-  datadir="${TMPDIR:-/tmp}/arrow-pgtest-${owner}-${port}"
+  datadir="${ARROW_PGDATA:-${TMPDIR:-/tmp}/arrow-pgtest-${owner}-${port}}"
 fi
 
 if [ ! -f "$datadir/PG_VERSION" ]; then
@@ -52,8 +63,13 @@ if [ ! -f "$datadir/PG_VERSION" ]; then
   chmod 700 "$datadir"
   run "$bindir/initdb" -D "$datadir" -U arrow -A trust --no-sync -E UTF8 >/dev/null
 fi
+if [ "${ARROW_PG_DURABLE:-0}" = 1 ]; then
+  durability=""
+else
+  durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+fi
 run "$bindir/pg_ctl" -D "$datadir" -l "$datadir/server.log" -w -t 60 start \
-  -o "-p $port -k $datadir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" >/dev/null
+  -o "-p $port -k $datadir -c listen_addresses=127.0.0.1 $durability -c max_connections=400 ${ARROW_PG_OPTIONS:-}" >/dev/null
 run "$bindir/psql" -h 127.0.0.1 -p "$port" -U arrow -d postgres -qtAc \
   "SELECT 1 FROM pg_database WHERE datname='arrow'" | grep -q 1 ||
   run "$bindir/createdb" -h 127.0.0.1 -p "$port" -U arrow arrow

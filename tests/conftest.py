@@ -1,5 +1,5 @@
 """Fixtures shared by every suite. They build on each other: service_key -> device_client;
-staff_user -> staff_client / admin_token -> admin_client."""
+staff_user -> staff_client / admin_token -> admin_client; real_wsgi for the production handler."""
 
 from __future__ import annotations
 
@@ -65,9 +65,35 @@ class JsonClient:
 
 
 @pytest.fixture
-def device_client(client, service_key):
-    """A device: Django's Client sending the service key."""
+def device_client(service_key):
+    """A device: Django's Client sending the service key, through the middleware the service
+    endpoints get in production (SERVICE_MIDDLEWARE, see arrow/wsgi.py)."""
+    from django.test import Client
+    from django.test.client import ClientHandler
+
+    from arrow.wsgi import ServiceMiddleware
+
+    class ServiceClientHandler(ServiceMiddleware, ClientHandler):
+        pass
+
+    client = Client()
+    client.handler = ServiceClientHandler(enforce_csrf_checks=False)
     return JsonClient(client, {"X-Service-Api-Key": service_key})
+
+
+@pytest.fixture
+def real_wsgi():
+    """For tests that call arrow.wsgi.application itself: the real handler closes a connection
+    found inside a transaction at each request (close_old_connections), which in a test is the
+    test's own; Django's test Client unhooks it the same way for its duration."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

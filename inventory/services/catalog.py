@@ -11,6 +11,12 @@ from inventory.models import DeviceRequest, DeviceSpec, Organization, RequestMac
 from inventory.services.audit import audit_diff, audit_record
 from inventory.services.devices import organization_by_name
 from inventory.services.macs import normalize_mac
+from inventory.services.validation import hardware_problem, storable_problem, text_problem
+
+
+def _refuse(field: str, problem: tuple[str, str] | None) -> None:
+    if problem:
+        raise ValidationFailed([{"field": field, "code": problem[0], "message": problem[1]}])
 
 
 def _required_text(value: object, field: str, limit: int = 200) -> str:
@@ -20,6 +26,7 @@ def _required_text(value: object, field: str, limit: int = 200) -> str:
         raise ValidationFailed(
             [{"field": field, "code": "too_long", "message": f"longer than {limit} characters"}]
         )
+    _refuse(field, text_problem(value))
     return value.strip()
 
 
@@ -45,6 +52,12 @@ def _audit_save(*, actor, object_type: str, obj, before: dict | None, after: dic
         )
 
 
+def _optional_text(value: object, field: str) -> str:
+    text = value if isinstance(value, str) else ""
+    _refuse(field, text_problem(text))
+    return text.strip()
+
+
 @transaction.atomic
 def organization_save(
     *,
@@ -64,7 +77,8 @@ def organization_save(
     if org is None:
         raise NotFound("unknown_organization", f"no organization {pk!r}", field="id")
     before = _organization_facts(org) if pk else None
-    org.name, org.slug, org.imaging_url = name, slug_text, (imaging_url or "").strip()
+    imaging_url = _optional_text(imaging_url, "imaging_url")
+    org.name, org.slug, org.imaging_url = name, slug_text, imaging_url
     try:
         with transaction.atomic():
             org.save()
@@ -90,6 +104,8 @@ def _patterns(value: object) -> list[str]:
         raise ValidationFailed(
             [{"field": "name_patterns", "code": "type", "message": "a list of glob patterns"}]
         )
+    for i, pattern in enumerate(items):
+        _refuse(f"name_patterns[{i}]", text_problem(pattern))
     return [p.strip() for p in items if p.strip()]
 
 
@@ -108,6 +124,9 @@ def spec_save(
         raise ValidationFailed(
             [{"field": "capabilities", "code": "type", "message": "must be an object"}]
         )
+    if capabilities:
+        _refuse("capabilities", hardware_problem(capabilities))
+    imaging_url = _optional_text(imaging_url, "imaging_url")
     spec = DeviceSpec() if not pk else DeviceSpec.objects.select_for_update().filter(pk=pk).first()
     if spec is None:
         raise NotFound("unknown_spec", f"no device spec {pk!r}", field="id")
@@ -115,7 +134,7 @@ def spec_save(
     spec.name = name
     spec.name_patterns = _patterns(name_patterns)
     spec.capabilities = capabilities or {}
-    spec.imaging_url = (imaging_url or "").strip()
+    spec.imaging_url = imaging_url
     try:
         with transaction.atomic():
             spec.save()
@@ -190,6 +209,7 @@ def request_save(
                 ]
             )
         req.status = status
+    _refuse("note", storable_problem(note or ""))  # a note may span lines
     req.organization, req.spec, req.note = org, spec_obj, note or ""
     req.save()
     is_open = req.status in OPEN_REQUEST_STATUSES

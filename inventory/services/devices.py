@@ -15,6 +15,7 @@ from inventory.models import Device, DeviceMac, DeviceSpec, Organization
 from inventory.services.history import device_snapshot, history_add, snapshot_diff
 from inventory.services.locks import lock_identities
 from inventory.services.macs import InvalidMac, is_shared_mac, normalize_mac
+from inventory.services.validation import text_problem
 
 MAX_BULK_LINES = 2000
 
@@ -150,6 +151,10 @@ def device_update(*, device_id: str, actor=None, visible=None, **fields: Any) ->
         raise ValidationFailed(
             [{"field": unknown[0], "code": "not_editable", "message": "cannot be edited"}]
         )
+    for name in ("name", "serial_number"):
+        value = fields.get(name)
+        if isinstance(value, str) and (problem := text_problem(value)):
+            raise ValidationFailed([{"field": name, "code": problem[0], "message": problem[1]}])
     base = visible if visible is not None else Device.objects.all()
     device = base.select_for_update(of=("self",)).filter(pk=device_id).first()
     if device is None:

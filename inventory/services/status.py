@@ -10,6 +10,7 @@ from django.utils import timezone
 from inventory.choices import ADMIN_STATUSES, HistoryKind
 from inventory.errors import NotFound, ValidationFailed
 from inventory.models import Device, DeviceHistory
+from inventory.services.validation import text_problem
 
 
 def check_admin_status(value: object, *, field: str = "new_status") -> str:
@@ -44,6 +45,11 @@ def device_status_bulk_update(
         raise ValidationFailed(
             [{"field": "device_ids", "code": "type", "message": "device ids are strings"}]
         )
+    for i, device_id in enumerate(device_ids):
+        # Text PostgreSQL cannot even compare (NUL, lone surrogates) is no device id.
+        if problem := text_problem(device_id):
+            raise ValidationFailed([{"field": f"device_ids[{i}]", "code": problem[0],
+                                     "message": problem[1]}])  # fmt: skip
     wanted = list(dict.fromkeys(device_ids))
     base = visible if visible is not None else Device.objects.all()
     # Lock in primary-key order so that two bulk updates cannot deadlock.

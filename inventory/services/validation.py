@@ -7,6 +7,7 @@ stopping at the first, so that an operator reading the journal sees the whole st
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,9 @@ from inventory.services.macs import InvalidMac, normalize_mac
 MAX_MACS = 64  # a server with many ports reports a few dozen; more is not a device
 MAX_TEXT = 200
 MAX_INTERFACE = 64
+MAX_HARDWARE_DEPTH = 16  # dmidecode/lshw facts nest a few levels; deeper is not hardware
+# Text made only of hex digits and MAC separators: a MAC attempt, never "interface:MAC".
+_MAC_LIKE = re.compile(r"^[0-9A-Fa-f]{1,4}([:.-][0-9A-Fa-f]{1,4})+$")
 ALLOWED_FIELDS = frozenset(
     {
         "mac_address",
@@ -65,8 +69,57 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+# Unicode category Cc, all of it: C0 (NUL, ESC...), DEL and C1 (CSI, NEL...). A regex, not a
+# loop over characters: every string of every submission goes through these.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# JSON may escape a lone surrogate ("\\ud800"): no UTF-8 encodes it, PostgreSQL cannot store it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _has_control(text: str) -> bool:
-    return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
+    return _CONTROL.search(text) is not None
+
+
+def _has_surrogate(text: str) -> bool:
+    return _SURROGATE.search(text) is not None
+
+
+def text_problem(text: str) -> tuple[str, str] | None:
+    """(code, message) when *text* cannot be stored and shown as it is, else None."""
+    if _has_surrogate(text):
+        return "invalid_unicode", "contains a lone UTF-16 surrogate, which is not a character"
+    if _has_control(text):
+        return "control_characters", "contains control characters"
+    return None
+
+
+def storable_problem(text: str) -> tuple[str, str] | None:
+    """(code, message) when PostgreSQL cannot store *text* at all (multi-line text is fine)."""
+    if _has_surrogate(text):
+        return "invalid_unicode", "contains a lone UTF-16 surrogate, which is not a character"
+    if "\x00" in text:
+        return "control_characters", "contains a NUL character"
+    return None
+
+
+def hardware_problem(value: Any) -> tuple[str, str] | None:
+    """(code, message) when the free-form hardware facts cannot be stored as they are."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_HARDWARE_DEPTH:
+            return "too_deep", f"nested deeper than {MAX_HARDWARE_DEPTH} levels"
+        if isinstance(item, dict):
+            stack.extend((k, depth) for k in item)
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, str):
+            if _has_surrogate(item):
+                return "invalid_unicode", "contains a lone UTF-16 surrogate"
+            if "\x00" in item:  # PostgreSQL's jsonb cannot hold NUL
+                return "control_characters", "contains a NUL character"
+    return None
 
 
 def parse_reported_mac(text: str, *, field: str) -> ReportedMac:
@@ -75,13 +128,16 @@ def parse_reported_mac(text: str, *, field: str) -> ReportedMac:
         return ReportedMac(mac=normalize_mac(text, field=field), interface="")
     except InvalidMac:
         pass
+    if _MAC_LIKE.match(text.strip()):
+        # "00:e0:4c:92:f7:a4:11" must not become interface "00" with MAC e0:4c:92:f7:a4:11.
+        raise InvalidMac("invalid_mac", f"{text!r} is not a MAC address", field=field)
     iface, sep, rest = text.partition(":")
     if not sep or not iface.strip():
         raise InvalidMac(
             "invalid_mac", f"{text!r} is not 'interface:MAC' nor a MAC address", field=field
         )
     iface = iface.strip()
-    if len(iface) > MAX_INTERFACE or _has_control(iface) or " " in iface:
+    if len(iface) > MAX_INTERFACE or text_problem(iface) or " " in iface:
         raise InvalidMac("invalid_interface", f"interface name {iface!r} is not valid", field=field)
     return ReportedMac(mac=normalize_mac(rest, field=field), interface=iface)
 
@@ -161,8 +217,8 @@ def validate_submission(document: Any) -> InventoryData:
             bad(f"{P}.{key}", "type", f"must be a string or null, got {type(value).__name__}")
         elif len(value) > MAX_TEXT:
             bad(f"{P}.{key}", "too_long", f"longer than {MAX_TEXT} characters")
-        elif _has_control(value):
-            bad(f"{P}.{key}", "control_characters", "contains control characters")
+        elif problem := text_problem(value):
+            bad(f"{P}.{key}", *problem)
         else:
             setattr(result, key, value.strip() or None)
 
@@ -198,6 +254,8 @@ def validate_submission(document: Any) -> InventoryData:
     if hardware is not None:
         if not isinstance(hardware, dict):
             bad(f"{P}.hardware", "type", "must be an object")
+        elif problem := hardware_problem(hardware):
+            bad(f"{P}.hardware", *problem)
         else:
             result.hardware = hardware
 

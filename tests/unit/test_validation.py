@@ -102,3 +102,55 @@ def test_every_error_is_listed_at_once():
     fields = {e["field"] for e in err.value.extra["errors"]}
     assert fields == {"inventory_data.imei", "inventory_data.sn_source", "inventory_data.has_modem"}
     assert json.dumps(err.value.as_dict())
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["00:e0:4c:92:f7:a4:11", "ab:00:e0:4c:92:f7:a4", "00-e0-4c-92-f7-a4-11", "0:e0:4c:92:f7:a4"],
+)
+def test_a_mac_with_too_many_octets_is_not_read_as_interface_and_mac(text):
+    from inventory.services.macs import InvalidMac
+    from inventory.services.validation import parse_reported_mac
+
+    with pytest.raises(InvalidMac) as err:
+        parse_reported_mac(text, field="f")
+    assert (err.value.code, err.value.field) == ("invalid_mac", "f")
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("ABC\x9b31m", "control_characters"),  # C1 CSI
+        ("ABC\x85", "control_characters"),  # C1 NEL
+        ("ABC\x7f", "control_characters"),
+        ("ABC\ud800", "invalid_unicode"),
+    ],
+    ids=["C1 CSI", "C1 NEL", "DEL", "lone surrogate"],
+)
+def test_serial_with_c1_controls_or_surrogates_is_refused(text, code):
+    with pytest.raises(ValidationFailed) as err:
+        validate_submission(body(serial_number=text))
+    assert (err.value.field, err.value.code) == ("inventory_data.serial_number", code)
+
+
+@pytest.mark.parametrize(
+    ("hardware", "code"),
+    [
+        ({"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": {"j": {"k": {"l": {"m": {
+            "n": {"o": {"p": {"q": 1}}}}}}}}}}}}}}}}}, "too_deep"),
+        ({"list": [[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]}, "too_deep"),
+        ({"bios": "v\x001"}, "control_characters"),
+        ({"bios\x00": "v1"}, "control_characters"),
+        ({"disks": [{"model": "\udfff"}]}, "invalid_unicode"),
+    ],
+    ids=["nested objects", "nested lists", "NUL in a value", "NUL in a key", "surrogate"],
+)  # fmt: skip
+def test_hardware_that_postgresql_cannot_store_is_refused(hardware, code):
+    with pytest.raises(ValidationFailed) as err:
+        validate_submission(body(hardware=hardware))
+    assert (err.value.field, err.value.code) == ("inventory_data.hardware", code)
+
+
+def test_hardware_with_tabs_newlines_and_unicode_is_kept():
+    facts = {"dmi": "Line 1\n\tLine 2", "name": "Ünïcödé ☃", "nested": [[{"a": [1]}]]}
+    assert validate_submission(body(hardware=facts)).hardware == facts
