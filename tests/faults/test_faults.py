@@ -22,6 +22,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from arrow_agent.submit import Backoff
+from arrow_agent.submit import submit as agent_submit
 from bench.cluster import PgCluster, free_port
 from bench.procs import Gunicorn
 
@@ -72,11 +74,14 @@ def post(url: str, body: dict | bytes, timeout: float = 10.0) -> tuple[int, dict
 
 
 class Agent:
-    """Check-mac then submit, retrying on 503 and connection errors up to *attempts* times."""
+    """A booting device: the PXE side's check-mac (retried on 503 and connection errors up to
+    *attempts* times), then the inventory agent's own submission loop (arrow_agent.submit: backoff
+    with jitter on network errors and 5xx, never on 4xx)."""
 
     def __init__(self, base: str, attempts: int = 80, pause: float = 0.25):
         self.base, self.attempts, self.pause = base, attempts, pause
         self.answers: list[tuple[int, dict | None]] = []  # every answer, failures included
+        self.submit_lines: list[str] = []  # the agent's console lines
         self.lock = threading.Lock()
 
     def call(self, path: str, body: dict) -> dict:
@@ -94,9 +99,24 @@ class Agent:
             time.sleep(self.pause)  # the agent's back-off between retries
         raise AssertionError(f"{path} still failing after {self.attempts} attempts: {data}")
 
+    def submit(self, n: int) -> dict:
+        lines: list[str] = []
+        outcome = agent_submit(
+            self.base + "/api/inventory/submit",
+            inventory(n),
+            {"X-Service-Api-Key": KEY},
+            deadline=120,
+            backoff=Backoff(initial=0.1, maximum=1.0, request_timeout=10),
+            say=lines.append,
+        )
+        with self.lock:
+            self.submit_lines.extend(lines)
+        assert outcome.ok, "\n".join(lines)
+        return outcome.reply
+
     def boot(self, n: int) -> dict:
         self.call("/api/inventory/check-mac", {"mac_address": mac(2 * n)})
-        return self.call("/api/inventory/submit", inventory(n))
+        return self.submit(n)
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +187,8 @@ def test_database_outage_answers_503_and_retries_complete_every_inventory(cluste
     assert body["code"] == "database_unavailable"
     assert "retry" in body["detail"]
     assert {status for status, _ in agent.answers} <= {200, 503, 0}
+    # Devices caught between check-mac and submit rode out the outage in the agent's own loop.
+    assert any("retrying" in line for line in agent.submit_lines), agent.submit_lines[-5:]
     assert len(results) == count
     with psycopg.connect(url) as conn:
         devices = conn.execute(
@@ -264,7 +286,7 @@ def test_worker_killed_mid_submission_leaves_no_partial_device_and_the_journal_r
 
         # gunicorn replaced the worker; the agent's retry completes the inventory.
         wait_for("a new worker", lambda: server.worker_pids() not in ([], [worker]))
-        out = Agent(server.url).call("/api/inventory/submit", inventory(n))
+        out = Agent(server.url).submit(n)
     owners = devices_of(url, [mac(2 * n), mac(2 * n + 1)])
     assert set(owners.values()) == {out["device_id"]}
 
