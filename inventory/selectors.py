@@ -31,22 +31,18 @@ def visible_organizations(user) -> QuerySet[Organization] | None:
     return Organization.objects.filter(memberships__user=user)
 
 
+def _scoped(qs: QuerySet, user) -> QuerySet:
+    """*qs* limited to the organizations *user* belongs to (no limit for staff or no user)."""
+    orgs = visible_organizations(user) if user is not None else None
+    return qs if orgs is None else qs.filter(organization__in=orgs)
+
+
 def device_queryset(user=None) -> QuerySet[Device]:
-    qs = Device.objects.all()
-    if user is not None:
-        orgs = visible_organizations(user)
-        if orgs is not None:
-            qs = qs.filter(organization__in=orgs)
-    return qs
+    return _scoped(Device.objects.all(), user)
 
 
 def request_queryset(user=None) -> QuerySet[DeviceRequest]:
-    qs = DeviceRequest.objects.all()
-    if user is not None:
-        orgs = visible_organizations(user)
-        if orgs is not None:
-            qs = qs.filter(organization__in=orgs)
-    return qs
+    return _scoped(DeviceRequest.objects.all(), user)
 
 
 def device_search_q(text: str) -> Q:
