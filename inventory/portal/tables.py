@@ -6,7 +6,15 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from inventory.models import AuditEntry, Device, DeviceRequest, DeviceSpec, Organization, Submission
+from inventory.models import (
+    AuditEntry,
+    BootEvent,
+    Device,
+    DeviceRequest,
+    DeviceSpec,
+    Organization,
+    Submission,
+)
 from inventory.portal.badges import badge
 
 TABLE_ATTRS = {"class": "table table-sm table-hover align-middle mb-0"}
@@ -229,3 +237,28 @@ class AuditTable(tables.Table):
             return record.object_repr
         url = reverse(route[0], kwargs={route[1]: int(record.object_id)})
         return format_html('<a href="{}">{}</a>', url, record.object_repr)
+
+
+class BootEventTable(tables.Table):
+    """Who asked the boot endpoint, and what each was told (unknown MACs included)."""
+
+    at = tables.DateTimeColumn(verbose_name="When", format="Y-m-d H:i:s")
+    mac = tables.Column(verbose_name="MAC", attrs={"td": {"class": "font-monospace"}})
+    action = tables.Column(verbose_name="Answer")
+    reason = tables.Column(orderable=False)
+    device = tables.Column(verbose_name="Device", empty_values=(), orderable=False)
+    remote_addr = tables.Column(verbose_name="From")
+
+    class Meta:
+        model = BootEvent
+        fields = ()
+        sequence = ("at", "mac", "action", "reason", "device", "remote_addr")
+        attrs = TABLE_ATTRS
+        order_by_field = "sort"
+        empty_text = "No device has asked the boot endpoint yet."
+
+    def render_device(self, record):
+        if record.device_id is None:
+            return format_html('<span class="text-body-secondary">{}</span>', "unknown")
+        url = reverse("portal:device_detail", kwargs={"device_id": record.device_id})
+        return format_html('<a class="font-monospace" href="{}">{}</a>', url, record.device_id)

@@ -38,4 +38,5 @@ urlpatterns = [
         name="submission_resolve",
     ),
     path("audit/", views.audit_list, name="audit_list"),
+    path("boots/", views.boot_list, name="boot_list"),
 ]

@@ -643,3 +643,15 @@ def audit_list(request):
         "type": object_type,
     }
     return render(request, "portal/audit_list.html", context)
+
+
+def boot_list(request):
+    """Every boot request the iPXE endpoint answered; `?mac=` narrows to one MAC (any form)."""
+    mac = request.GET.get("mac", "").strip()
+    try:
+        events = selectors.boot_events(user=request.user, mac=mac or None)
+        error = ""
+    except InventoryError as exc:
+        events, error = selectors.boot_events(user=request.user).none(), exc.message
+    table = _table(request, tables.BootEventTable(events))
+    return render(request, "portal/boot_list.html", {"table": table, "mac": mac, "error": error})

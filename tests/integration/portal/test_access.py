@@ -30,6 +30,7 @@ PAGES = [
     "/submissions/",
     "/submissions/1/",
     "/audit/",
+    "/boots/",
 ]
 POSTS = [
     "/devices/bulk-status/",
