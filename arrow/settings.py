@@ -31,9 +31,10 @@ def _flag(name: str, default: bool = False) -> bool:
 
 
 DEBUG = _flag("ARROW_DEBUG")
-# Tests and the first `arrow_setup` run may start without a persisted key; any real serving path
-# goes through `make run`/gunicorn after `arrow_setup` wrote one.
-SECRET_KEY = _persisted("SECRET_KEY") or "insecure-key-only-before-arrow-setup-has-run"
+# Tests and the first `arrow_setup` run may start without a persisted key; `make run` writes one
+# before serving. The placeholder starts with "django-insecure" so that `manage.py check --deploy`
+# (security.W009) names it on a production host where SECRET_KEY was forgotten.
+SECRET_KEY = _persisted("SECRET_KEY") or "django-insecure-only-before-arrow-setup-has-run"
 ALLOWED_HOSTS = [h for h in os.environ.get("ARROW_ALLOWED_HOSTS", "*").split(",") if h]
 
 # Comma-separated: several keys are accepted at once so that a key can be rotated without downtime.
