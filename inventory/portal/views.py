@@ -405,6 +405,17 @@ def request_list(request):
     return render(request, "portal/request_list.html", {"filter": requestfilter, "table": table})
 
 
+def _create_page(request, form, title: str, list_route: str, list_label: str):
+    """The "New …" page of a form; 400 when a submitted form came back with errors."""
+    context = {
+        "form": form,
+        "title": title,
+        "list_url": reverse(list_route),
+        "list_label": list_label,
+    }
+    return render(request, "portal/create_form.html", context, status=400 if form.is_bound else 200)
+
+
 def _request_save(request, form, pk=None):
     data = form.cleaned_data
     return catalog.request_save(
@@ -431,8 +442,7 @@ def request_create(request):
         else:
             messages.success(request, f"Request #{req.pk} created.")
             return redirect("portal:request_detail", request_id=req.pk)
-    status_code = 400 if form.is_bound else 200
-    return render(request, "portal/request_form.html", {"form": form}, status=status_code)
+    return _create_page(request, form, "New device request", "portal:request_list", "Requests")
 
 
 @require_http_methods(["GET", "POST"])
@@ -531,8 +541,7 @@ def spec_create(request):
         else:
             messages.success(request, f"Device spec {spec.name} created.")
             return redirect("portal:spec_detail", spec_id=spec.pk)
-    status_code = 400 if form.is_bound else 200
-    return render(request, "portal/spec_form.html", {"form": form}, status=status_code)
+    return _create_page(request, form, "New device spec", "portal:spec_list", "Specs")
 
 
 @require_http_methods(["GET", "POST"])
