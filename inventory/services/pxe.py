@@ -19,7 +19,7 @@ from django.utils import timezone
 from inventory.choices import HistoryKind, ImagingStatus, RequestStatus
 from inventory.errors import InventoryError, NotFound, ValidationFailed
 from inventory.models import BootEvent, BootToken, Device, DeviceMac, DeviceRequest
-from inventory.services.boot import BootAction, boot_decide_for_mac
+from inventory.services.boot import BootAction, boot_state, decide_boot
 from inventory.services.catalog import request_set_status
 from inventory.services.history import history_add
 from inventory.services.macs import normalize_mac
@@ -97,8 +97,8 @@ class PxeAnswer:
 @transaction.atomic
 def pxe_boot(*, mac_text: object, remote_addr: str | None = None) -> PxeAnswer:
     """Decides what a booting device does and records it (token, imaging status, boot event)."""
-    decision = boot_decide_for_mac(mac_text, field="mac")
     mac = normalize_mac(mac_text, field="mac")
+    decision = decide_boot(boot_state(mac))
     action, reason = decision.action, decision.reason
     token = chain_url = None
     if action is BootAction.INVENTORY:
