@@ -1,8 +1,7 @@
 """Own throwaway PostgreSQL clusters for the benchmark and the fault tests.
 
-Each lives in a new temporary directory on a port of its own, made by scripts/testdb.sh (which
-also makes the shared test cluster), and is stopped and removed by whoever started it. Never
-points at the shared test cluster on 54329: other developers' tests use it.
+Each lives in a new temporary directory on a port of its own, started by `scripts/testdb.sh start`
+(which also makes the test suite's clusters), and is stopped and removed by whoever started it.
 
 Our clusters listen below 32768 (DEFAULT_PORT): Linux hands out 32768-60999 as the source ports
 of outgoing connections, and under the benchmark's load (thousands of short connections) one of
@@ -20,7 +19,6 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_TEST_PORT = 54329
 DEFAULT_PORT = 25440  # below the ephemeral port range, see above
 
 
@@ -36,7 +34,7 @@ def port_is_free(port: int) -> bool:
 
 def free_port(start: int, tries: int = 50) -> int:
     for port in range(start, start + tries):
-        if port != SHARED_TEST_PORT and port_is_free(port):
+        if port_is_free(port):
             return port
     raise RuntimeError(f"no free port in {start}..{start + tries - 1}")
 
@@ -57,8 +55,6 @@ class PgCluster:
     """A PostgreSQL cluster of our own: `start()` returns its DATABASE_URL."""
 
     def __init__(self, port: int, *, durable: bool = True, options: str = ""):
-        if port == SHARED_TEST_PORT:
-            raise ValueError("54329 is the shared test cluster; use a port of your own")
         self.port = port
         self.durable = durable
         self.options = options
@@ -79,9 +75,8 @@ class PgCluster:
             "ARROW_PG_DURABLE": "1" if self.durable else "0",
             "ARROW_PG_OPTIONS": self.options,
         }
-        env.pop("ARROW_TEST_DATABASE_URL", None)
         out = subprocess.run(
-            ["bash", str(ROOT / "scripts" / "testdb.sh"), str(self.port)],
+            ["bash", str(ROOT / "scripts" / "testdb.sh"), "start", str(self.port)],
             env=env,
             check=True,
             capture_output=True,

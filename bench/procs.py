@@ -112,6 +112,7 @@ class Gunicorn:
             "10",
             "--timeout",
             "60",
+            "--no-control-socket",  # gunicorn would make one under $HOME for every server
             *self.extra,
         ]
         with open(self.log, "ab") as log:

@@ -40,11 +40,7 @@ log() { printf 'build.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || die "must run as root (debootstrap creates device nodes, root-owned files)"
-for tool in debootstrap:debootstrap zstd:zstd xz:xz-utils cpio:cpio depmod:kmod dpkg-deb:dpkg \
-    apt-get:apt; do
-    command -v "${tool%%:*}" >/dev/null ||
-        die "${tool%%:*} not found: apt-get install -y ${tool#*:}"
-done
+bash "$repo/scripts/system-packages.sh" image || die "the Debian packages above are missing"
 
 # --- packages -------------------------------------------------------------------------------
 # python3-minimal lacks json and http; libpython3.11-stdlib has them. busybox gives udhcpc.

@@ -30,6 +30,7 @@ endif
 image: $(IMAGE_OUT)/initrd.img $(IMAGE_OUT)/vmlinuz
 
 $(IMAGE_OUT)/initrd.img $(IMAGE_OUT)/vmlinuz &: $(IMAGE_INPUTS) $(IMAGE_LIST) $(IMAGE_FORCE)
+	bash scripts/system-packages.sh image
 	bash image/build.sh
 
 # Keeps var/cache/image (the debootstrap root and the kernel package): deleting those only makes

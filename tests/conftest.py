@@ -4,6 +4,7 @@ staff_user -> staff_client / admin_token -> admin_client; real_wsgi for the prod
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -22,6 +23,35 @@ DOC_SUBMIT = {
         "sn_source": "dmidecode",
     }
 }
+
+POSTGRES_HOWTO = "make test (or bash scripts/testdb.sh run pytest ...) gives it a cluster"
+
+
+def pytest_configure(config):
+    """A run meant for PostgreSQL stops at once, before any test, when the database is anything
+    else: scripts/testdb.sh sets ARROW_EXPECT_POSTGRES=1, so a DATABASE_URL lost on the way
+    (and Django's SQLite default taking over) cannot pass for a PostgreSQL run."""
+    if os.environ.get("ARROW_EXPECT_POSTGRES") != "1":
+        return
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if engine != "django.db.backends.postgresql":
+        raise pytest.UsageError(
+            f"this run is meant for PostgreSQL (ARROW_EXPECT_POSTGRES=1) but the database is "
+            f"{engine}: DATABASE_URL={os.environ.get('DATABASE_URL', '(unset)')!r}"
+        )
+
+
+@pytest.fixture(autouse=True)
+def _postgres_tests_need_postgres(request):
+    """A test marked postgres fails, never passes or skips, on another database."""
+    if request.node.get_closest_marker("postgres") is None:
+        return
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.fail(f"this test needs PostgreSQL, not {connection.vendor}: {POSTGRES_HOWTO}")
 
 
 @pytest.fixture(autouse=True)

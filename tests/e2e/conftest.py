@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -12,26 +11,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE_DIR = ROOT / "build" / "image"
-# Program -> Debian package, for a failure message that says what to install.
-BUILD_TOOLS = {
-    "make": "make",
-    "debootstrap": "debootstrap",
-    "zstd": "zstd",
-    "cpio": "cpio",
-    "depmod": "kmod",
-    "dpkg-deb": "dpkg",
-    "apt-get": "apt",
-}
 
 
 @pytest.fixture(scope="session")
 def inventory_image() -> Path:
     """Builds build/image/{vmlinuz,initrd.img} with `make -f image/image.mk image` (a no-op when
     nothing changed) and returns the directory. The agent inside is whatever agent/arrow_agent
-    holds (or ARROW_AGENT_DIR, for a trial build). Fails, never skips, when a tool is missing."""
-    missing = sorted({pkg for tool, pkg in BUILD_TOOLS.items() if shutil.which(tool) is None})
-    if missing:
-        pytest.fail(f"building the image needs: apt-get install -y {' '.join(missing)}")
+    holds (or ARROW_AGENT_DIR, for a trial build). Fails, never skips: the make target installs
+    the Debian packages it needs (scripts/system-packages.sh image) or names them."""
     if os.geteuid() != 0:
         pytest.fail("building the image needs root (debootstrap); run the QEMU tests as root")
     started = time.monotonic()

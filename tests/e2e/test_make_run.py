@@ -76,6 +76,30 @@ def call(port: int, path: str, body: dict, key: str):
             time.sleep(0.2)  # gunicorn still binding
 
 
+def readme_example() -> tuple[str, dict]:
+    """The README's first shell block (what a newcomer types after `make run`) and the JSON
+    answer its last line shows."""
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"```sh\n(KEY=.*?)```", text, re.S).group(1)
+    answer = json.loads(block.strip().splitlines()[-1].lstrip("# "))
+    return block, answer
+
+
+def run_readme_example(var_dir: Path, port: int) -> None:
+    """Runs the README's block as written, in a directory whose var/ is this server's."""
+    block, answer = readme_example()
+    workdir = var_dir.parent / "checkout"
+    workdir.mkdir()
+    (workdir / "var").symlink_to(var_dir)
+    script = block.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+    out = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=workdir, capture_output=True, text=True, check=False, timeout=30,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == answer
+
+
 def test_make_run_serves_the_demo_and_the_documented_requests(tmp_path):
     var_dir = tmp_path / "var"
     port = free_port()
@@ -109,6 +133,7 @@ def test_make_run_serves_the_demo_and_the_documented_requests(tmp_path):
             port, "/api/inventory/check-mac", {"mac_address": "00:e0:4c:92:f7:a4"}, "x"
         )
         assert status == 401
+        run_readme_example(var_dir, port)
     finally:
         stop(proc)
 
