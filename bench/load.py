@@ -1,6 +1,6 @@
 """The load generator of the mass-boot benchmark, run as its own process by bench/run.py.
 
-    python -m bench.load --url http://127.0.0.1:8600 --key KEY --token TOKEN \
+    DEVICE_LOOKUP_API_KEY=KEY BENCH_TOKEN=TOKEN python -m bench.load --url http://127.0.0.1:8600 \
         --devices devices.json --concurrency 100 --out load.json
 
 Plays the rack in four stages, each with *concurrency* requests in flight (a closed loop):
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import time
 from urllib.parse import urlsplit
 
@@ -184,18 +185,26 @@ class Rack:
         await self.stage("reboot", [d for d in self.devices if d["resubmit"]], self.reboot)
 
 
+def secret(name: str) -> str:
+    """The service key and the admin token come through the environment: never in argv, where
+    `ps` shows them and argparse reads a key starting with '-' as an option."""
+    value = os.environ.get(name)
+    if not value:
+        raise SystemExit(f"bench.load: set {name} in the environment")
+    return value
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", required=True)
-    parser.add_argument("--key", required=True)
-    parser.add_argument("--token", required=True)
     parser.add_argument("--devices", required=True, help="JSON list from bench.devices")
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     with open(args.devices) as handle:
         devices = json.load(handle)
-    rack = Rack(Client(args.url, args.key, args.token), devices, args.concurrency)
+    client = Client(args.url, secret("DEVICE_LOOKUP_API_KEY"), secret("BENCH_TOKEN"))
+    rack = Rack(client, devices, args.concurrency)
     asyncio.run(rack.run())
     result = {
         "stages": rack.stages,

@@ -225,7 +225,6 @@ def check_database(url: str, devices: list[dict], load: dict, submits_sent: int)
 def mass_boot(
     *, env: dict, workers: int, out: Path, n: int, concurrency: int, pg: PgCluster
 ) -> dict:
-    key = env["DEVICE_LOOKUP_API_KEY"]
     server = Gunicorn(
         "arrow.wsgi:application",
         port=free_port(8600),
@@ -248,10 +247,6 @@ def mass_boot(
                 "bench.load",
                 "--url",
                 server.url,
-                "--key",
-                key,
-                "--token",
-                token,
                 "--devices",
                 str(out / "devices.json"),
                 "--concurrency",
