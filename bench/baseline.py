@@ -14,15 +14,15 @@ from __future__ import annotations
 import hmac
 import json
 import os
-import re
 
 import psycopg
+
+from arrow_agent.macs import normalize_mac  # the one MAC rule, in its stdlib spelling
 
 # The statement itself is imported, not copied, so the comparison stays honest when it changes.
 # Importing the module pulls in a few Django names but configures nothing and runs nothing of it.
 from inventory.services.boot import _STATE_SQL
 
-_HEX = re.compile(r"^[0-9a-f]{12}$")
 _KEY = os.environ.get("DEVICE_LOOKUP_API_KEY", "").encode()
 _conn: psycopg.Connection | None = None
 
@@ -48,13 +48,11 @@ def application(environ, start_response):
         return _answer(start_response, "401 Unauthorized", {"detail": "bad key"})
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
-        mac_text = json.loads(environ["wsgi.input"].read(length))["mac_address"]
-        digits = re.sub(r"[:.\- ]", "", mac_text).lower()
-    except (ValueError, KeyError, TypeError):
+        mac = normalize_mac(json.loads(environ["wsgi.input"].read(length))["mac_address"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        mac = None
+    if mac is None:
         return _answer(start_response, "400 Bad Request", {"field": "mac_address"})
-    if not _HEX.match(digits):
-        return _answer(start_response, "400 Bad Request", {"field": "mac_address"})
-    mac = ":".join(digits[i : i + 2] for i in range(0, 12, 2))
     row = _connection().execute(_STATE_SQL, [mac, mac], prepare=True).fetchone()
     device_id, org, flagged, inventoried, _serial, _spec, _imaging, request_id, req_org = row
     needs = request_id is not None or (device_id is not None and (flagged or not inventoried))

@@ -1,34 +1,50 @@
 """Turns MAC address text into the one spelling the backend stores; knows nothing about NICs.
 
 Canonical form: six lower-case two-digit hex groups separated by colons, ``00:e0:4c:92:f7:a4``.
-Accepted input: colon- or dash-separated groups of one or two hex digits, Cisco-style dotted
-groups of four (``00e0.4c92.f7a4``), or twelve bare hex digits, in any case, with surrounding
-blanks. Anything else (InfiniBand's 20-byte addresses included) is not a MAC and gives None.
+
+The one rule for what a MAC is, shared with the backend (inventory/services/macs.py, which parses
+with netaddr; a property test holds the two to the same answers): after surrounding blanks,
+in any case,
+- six groups of 1-2 hex digits separated by ``:`` or by ``-`` (``00:e0:4c:92:f7:a4``;
+  ``0:e0:4c:92:f7:a4`` as BSD's arp prints it, leading zeros dropped),
+- three groups of 4 separated by ``.``, ``:`` or ``-`` (Cisco ``00e0.4c92.f7a4``, HPE Comware
+  ``00e0-4c92-f7a4``),
+- two groups of 6 separated by ``:`` or ``-`` (PostgreSQL's ``00e04c:92f7a4``),
+- twelve bare hex digits.
+No tool prints the last three forms short, so a short group there is a typo, not a MAC; so is
+anything else (InfiniBand's 20-byte addresses, EUI-64, numbers).
 """
 
 from __future__ import annotations
 
 import re
 
-_HEX = frozenset("0123456789abcdef")
+_GROUPS = (
+    (6, 1, 2, ":-"),
+    (3, 4, 4, ".:-"),
+    (2, 6, 6, ":-"),
+)
+_FORMATS = [
+    re.compile(sep.join([f"([0-9a-f]{{{lo},{hi}}})"] * n), re.ASCII | re.IGNORECASE)
+    for n, lo, hi, seps in _GROUPS
+    for sep in (re.escape(s) for s in seps)
+]
+_BARE = re.compile(r"[0-9a-f]{12}", re.ASCII | re.IGNORECASE)
 
 
 def normalize_mac(text: str | None) -> str | None:
     """The canonical spelling of the 48-bit MAC in *text*, or None when it is not one."""
     if text is None:
         return None
-    value = text.strip().lower()
-    if "." in value:
-        groups = value.split(".")
-        digits = "".join(groups) if len(groups) == 3 and all(len(g) == 4 for g in groups) else ""
-    elif ":" in value or "-" in value:
-        groups = re.split(r"[:-]", value)
-        ok = len(groups) == 6 and all(1 <= len(g) <= 2 for g in groups)
-        digits = "".join(g.zfill(2) for g in groups) if ok else ""
+    value = text.strip()
+    if _BARE.fullmatch(value):
+        digits = value.lower()
     else:
-        digits = value
-    if len(digits) != 12 or not set(digits) <= _HEX:
-        return None
+        match = next((m for m in (f.fullmatch(value) for f in _FORMATS) if m), None)
+        if match is None:
+            return None
+        width = 12 // len(match.groups())
+        digits = "".join(group.lower().zfill(width) for group in match.groups())
     return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
 
 

@@ -31,6 +31,7 @@ BUILTIN_SHARED_OUIS: frozenset[str] = frozenset()
 
 
 _CANONICAL = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
+_SEPARATORS = re.compile(r"[:.-]")
 
 
 class InvalidMac(InventoryError):
@@ -38,7 +39,8 @@ class InvalidMac(InventoryError):
 
 
 def normalize_mac(value: object, *, field: str = "mac_address") -> str:
-    """Canonical ``aa:bb:cc:dd:ee:ff`` of a MAC typed in colon, dash, dot (Cisco) or bare form.
+    """Canonical ``aa:bb:cc:dd:ee:ff`` of a MAC in any form the one MAC rule accepts (see
+    agent/arrow_agent/macs.py): colon, dash, dot (Cisco), PostgreSQL or bare.
 
     Raises InvalidMac naming *field* and the value for anything else, including EUI-64 and numbers.
     """
@@ -49,10 +51,10 @@ def normalize_mac(value: object, *, field: str = "mac_address") -> str:
     if _CANONICAL.fullmatch(value):
         return value  # already canonical, as agents send it: the check-mac hot path
     text = value.strip()
-    # netaddr accepts integers written as text ("5") and a few exotic spellings; a MAC a person
-    # types has 12 hex digits, so insist on that before parsing.
-    digits = "".join(ch for ch in text if ch not in ":-. ")
-    if len(digits) != 12 or not all(ch in "0123456789abcdefABCDEF" for ch in digits):
+    # The rule (agent/arrow_agent/macs.py states it) is netaddr's EUI-48 text forms, except that
+    # only the six-group form may drop leading zeros (netaddr takes "00e0.4c92.f7a", 11 digits).
+    groups = _SEPARATORS.split(text)
+    if len(groups) < 6 and any(len(group) != 12 // len(groups) for group in groups):
         raise InvalidMac("invalid_mac", f"{value!r} is not a MAC address", field=field)
     try:
         eui = netaddr.EUI(text, version=48, dialect=netaddr.mac_unix_expanded)
