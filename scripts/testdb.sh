@@ -29,7 +29,7 @@ bindir="$(find_bindir)" ||
 # initdb refuses to run as root: the cluster belongs to the postgres user then.
 if [ "$(id -u)" -eq 0 ]; then
   owner=postgres
-  as_owner() { runuser -u postgres -- "$@"; }
+  as_owner() { (cd / && runuser -u postgres -- "$@"); } # from /: it may not read our cwd
 else
   owner="$(id -un)"
   as_owner() { "$@"; }
