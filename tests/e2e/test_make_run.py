@@ -118,6 +118,7 @@ def test_make_run_serves_the_demo_and_the_documented_requests(tmp_path):
             200,
             {"needs_inventory": True, "device_id": None, "organization": "Demo Org"},
         )
+        run_readme_example(var_dir, port)  # what a newcomer types first, once it serves
         doc = json.loads((ROOT / "tests" / "fixtures" / "api" / "submit-example.json").read_text())
         status, out = call(port, "/api/inventory/submit", doc, key)
         assert status == 200, out
@@ -133,7 +134,6 @@ def test_make_run_serves_the_demo_and_the_documented_requests(tmp_path):
             port, "/api/inventory/check-mac", {"mac_address": "00:e0:4c:92:f7:a4"}, "x"
         )
         assert status == 401
-        run_readme_example(var_dir, port)
     finally:
         stop(proc)
 
