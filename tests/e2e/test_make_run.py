@@ -76,28 +76,40 @@ def call(port: int, path: str, body: dict, key: str):
             time.sleep(0.2)  # gunicorn still binding
 
 
-def readme_example() -> tuple[str, dict]:
-    """The README's first shell block (what a newcomer types after `make run`) and the JSON
-    answer its last line shows."""
-    text = (ROOT / "README.md").read_text()
-    block = re.search(r"```sh\n(KEY=.*?)```", text, re.S).group(1)
-    answer = json.loads(block.strip().splitlines()[-1].lstrip("# "))
-    return block, answer
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
-def run_readme_example(var_dir: Path, port: int) -> None:
-    """Runs the README's block as written, in a directory whose var/ is this server's."""
-    block, answer = readme_example()
+def documented_requests() -> list[tuple[str, str, dict]]:
+    """Every shell block of README.md and docs/ that shows its JSON answer on its last line
+    (`# {...}`): where it is, the block, and the answer."""
+    found = []
+    for doc in DOCS:
+        for block in re.findall(r"```sh\n(.*?)```", doc.read_text(), re.S):
+            last = block.strip().splitlines()[-1]
+            if last.startswith("# {"):
+                found.append((doc.relative_to(ROOT).as_posix(), block, json.loads(last[2:])))
+    return found
+
+
+def run_documented_requests(var_dir: Path, port: int) -> None:
+    """Runs each documented request as written (the demo's server for 127.0.0.1:8000 and
+    ARROW:8000), in a directory whose var/ is this server's, with $KEY set as the README sets
+    it, and compares the answer."""
+    examples = documented_requests()
+    assert {"README.md", "docs/api.md"} <= {where for where, _, _ in examples}
     workdir = var_dir.parent / "checkout"
     workdir.mkdir()
     (workdir / "var").symlink_to(var_dir)
-    script = block.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
-    out = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
-        cwd=workdir, capture_output=True, text=True, check=False, timeout=30,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout) == answer
+    for where, block, answer in examples:
+        script = block.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+        script = script.replace("ARROW:8000", f"127.0.0.1:{port}")
+        out = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            cwd=workdir, capture_output=True, text=True, check=False, timeout=30,
+            env={**os.environ, "KEY": (var_dir / "device_lookup_api_key").read_text().strip()},
+        )  # fmt: skip
+        assert out.returncode == 0, f"{where}: {out.stderr}"
+        assert json.loads(out.stdout) == answer, f"{where}:\n{block}"
 
 
 def test_make_run_serves_the_demo_and_the_documented_requests(tmp_path):
@@ -118,7 +130,7 @@ def test_make_run_serves_the_demo_and_the_documented_requests(tmp_path):
             200,
             {"needs_inventory": True, "device_id": None, "organization": "Demo Org"},
         )
-        run_readme_example(var_dir, port)  # what a newcomer types first, once it serves
+        run_documented_requests(var_dir, port)  # what a newcomer types first, once it serves
         doc = json.loads((ROOT / "tests" / "fixtures" / "api" / "submit-example.json").read_text())
         status, out = call(port, "/api/inventory/submit", doc, key)
         assert status == 200, out
