@@ -106,7 +106,7 @@ def test_every_error_is_listed_at_once():
 
 @pytest.mark.parametrize(
     "text",
-    ["00:e0:4c:92:f7:a4:11", "ab:00:e0:4c:92:f7:a4", "00-e0-4c-92-f7-a4-11", "0:e0:4c:92:f7:a4"],
+    ["00:e0:4c:92:f7:a4:11", "ab:00:e0:4c:92:f7:a4", "00-e0-4c-92-f7-a4-11", "0:0:e0:4c:92:f7:a4"],
 )
 def test_a_mac_with_too_many_octets_is_not_read_as_interface_and_mac(text):
     from inventory.services.macs import InvalidMac
