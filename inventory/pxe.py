@@ -17,16 +17,12 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from inventory.errors import InventoryError
+from inventory.ipxe import say as _say
+from inventory.ipxe import with_retries
 from inventory.services.boot import BootAction
 from inventory.services.pxe import PxeAnswer, pxe_boot
 
 IMAGE_FILES = ("vmlinuz", "initrd.img")
-_SAFE = re.compile(r"[^A-Za-z0-9 :._,/()#@+=-]")
-
-
-def _say(text: str) -> str:
-    """A message iPXE's `echo` prints as is (no ${...} expansion, no odd characters)."""
-    return _SAFE.sub("?", text)[:200]
 
 
 def _allowed(remote: str | None) -> bool:
@@ -64,25 +60,25 @@ def render_script(answer: PxeAnswer, base: str) -> list[str]:
                 "quiet",
             ]
         ).strip()
+        commands = [
+            f"kernel {base}/pxe/image/vmlinuz {args}",
+            f"initrd {base}/pxe/image/initrd.img",
+            "boot",
+        ]
         return [
             f"echo {_say(head)} needs inventory ({_say(answer.reason)})",
             "echo ARROW: loading the inventory image...",
-            f"kernel {base}/pxe/image/vmlinuz {args} || goto failed",
-            f"initrd {base}/pxe/image/initrd.img || goto failed",
-            "boot || goto failed",
-            ":failed",
-            "echo ARROW: could not load the inventory image; booting the next device in 10 s",
-            "sleep 10",
-            "exit 1",
+            *with_retries(commands, "loading the inventory image", then=[], cleanup=True),
         ]
     if answer.action is BootAction.IMAGING:
         return [
             f"echo {_say(head)} device {_say(answer.device_id or '')} goes to imaging",
-            f"chain {answer.chain_url} || goto failed",
-            ":failed",
-            "echo ARROW: the imaging target did not answer; booting the next device in 10 s",
-            "sleep 10",
-            "exit 1",
+            *with_retries(
+                [f"chain {answer.chain_url}"],
+                "reaching the imaging target",
+                then=["exit"],  # the imaging target's script returned: boot the next device
+                cleanup=False,
+            ),
         ]
     return [
         f"echo {_say(head)}: {_say(answer.reason)} - booting from the next device",

@@ -1,0 +1,170 @@
+"""The real boot chain in a network lab (tests/e2e/netlab.py): real DHCP, proxy DHCP and TFTP.
+
+A site DHCP server hands out addresses only; the product's dnsmasq runs exactly as
+`render_dnsmasq --prepare-tftp` writes it; the real application answers on the bridge address;
+QEMU boots on a tap with SeaBIOS + Debian's iPXE ROM, or OVMF with its own PXE stack. Each
+scenario boots the real inventory image and waits for the accepted submission; the first boot
+of the main scenarios is followed by a second one, which must be chained to the imaging target.
+Each prints its time from QEMU start to the accepted submission (docs/pxe.md lists them).
+"""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from inventory.models import BootEvent, Device, DeviceRequest
+from tests.e2e.boot_checks import accepted_for, journal_text
+from tests.e2e.imaging_urls import MARKER
+from tests.e2e.netlab import BRIDGE_IP, PRODUCT_RANGE, SUBNET, NetLab
+from tests.e2e.qemu import Nic, QemuGuest, Smbios
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+MAC_A = "00:e0:4c:92:f7:a4"  # the demo request's target
+MAC_DEAD = "52:54:00:d0:00:01"  # a first NIC on a segment with no servers
+MAC_UNKNOWN = "52:54:00:c0:00:02"
+NUC = Smbios(manufacturer="Intel Corporation", product="NUC11TNHi5", serial="ABC123XYZ")
+# Generous: QEMU under TCG on 2 shared cores; the figures printed are what count.
+BOOT_WAIT_S = 300.0
+REBOOT_WAIT_S = 90.0
+
+
+@pytest.fixture
+def lab(tmp_path, settings, inventory_image, demo):
+    """A lab with the backend listening on the bridge address; no DHCP server yet."""
+    settings.ROOT_URLCONF = "tests.e2e.imaging_urls"
+    settings.ARROW_IMAGE_DIR = inventory_image
+    settings.ARROW_KERNEL_ARGS = "console=ttyS0,115200"
+    settings.ARROW_IMAGING_URL = f"http://{BRIDGE_IP}:8000/test-imaging/{{device_id}}.ipxe"
+    with NetLab(tmp_path / "lab") as network:
+        network.backend.start()
+        yield network
+    assert network.leftovers() == []
+
+
+def render(lab: NetLab, *options: str) -> Path:
+    """The product's dnsmasq configuration, written by its own command."""
+    conf = lab.workdir / "arrow-dnsmasq.conf"
+    call_command(
+        "render_dnsmasq", "--interface", "br0", "--server", lab.backend.url,
+        "--tftp-root", str(lab.tftp_root), "--prepare-tftp", "-o", str(conf), *options,
+        stderr=StringIO(),
+    )  # fmt: skip
+    return conf
+
+
+def proxy_mode(lab: NetLab) -> None:
+    lab.start_site_dhcp()
+    lab.start_product_dnsmasq(render(lab, "--subnet", SUBNET))
+
+
+def dhcp_mode(lab: NetLab) -> None:
+    first, last = PRODUCT_RANGE
+    lab.start_product_dnsmasq(render(lab, "--mode", "dhcp", "--range", f"{first},{last}"))
+
+
+def boot_nic(lab: NetLab, firmware: str, mac: str = MAC_A, **options) -> Nic:
+    """The NIC on the lab segment: BIOS with Debian's iPXE ROM, UEFI with OVMF's own PXE."""
+    return Nic("virtio-net-pci", mac, tap=lab.tap(), rom=firmware == "bios", **options)
+
+
+def machine(lab: NetLab, tmp_path: Path, name: str, firmware: str, nics) -> QemuGuest:
+    return QemuGuest(
+        workdir=tmp_path / name, nics=nics, smbios=NUC, netns=lab.ns, firmware=firmware,
+        memory_mb=1024,
+    )  # fmt: skip
+
+
+def inventoried(vm: QemuGuest, lab: NetLab, mac: str, scenario: str):
+    """Waits for the accepted submission of *mac*, prints the time, waits for the reboot."""
+    accepted = accepted_for(mac)
+
+    def check():
+        if "No bootable device" in vm.console():  # the firmware gave up: no need to wait
+            pytest.fail(f"the machine fell through to the next device\n{lab.logs()}\n"
+                        f"{vm.console_tail()}")  # fmt: skip
+        return accepted()
+
+    entry = vm.wait_for(
+        check, timeout=BOOT_WAIT_S, what=f"an accepted submission for {mac}",
+        context=lambda: f"{journal_text()}\n{lab.logs()}",
+    )  # fmt: skip
+    took = vm.elapsed()
+    print(f"\nlab {scenario}: QEMU start -> accepted submission {took:.1f} s")
+    vm.wait_for_exit(timeout=REBOOT_WAIT_S, what="the agent's reboot after submitting")
+    return entry
+
+
+def assert_inventoried(entry, macs: set[str]) -> Device:
+    device = Device.objects.get(pk=entry.device_id)
+    assert entry.credential == "boot_token"
+    assert device.serial_number == "ABC123XYZ"
+    assert device.spec.name == "Intel NUC 11 Pro"
+    assert {m.mac for m in device.macs.all()} == macs
+    assert device.imaging_status == "ready_for_imaging"
+    assert DeviceRequest.objects.get().status == "inventoried"
+    return device
+
+
+def goes_to_imaging(lab: NetLab, tmp_path: Path, firmware: str, nics, device: Device) -> None:
+    with machine(lab, tmp_path, "second-boot", firmware, nics) as vm:
+        vm.wait_for(
+            lambda: MARKER in vm.console(), timeout=BOOT_WAIT_S, what="the imaging target",
+            context=lab.logs,
+        )  # fmt: skip
+    device.refresh_from_db()
+    assert device.imaging_status == "imaging"
+
+
+@pytest.mark.parametrize("firmware", ["bios", "uefi"])
+def test_proxy_dhcp_inventories_then_images(lab, tmp_path, firmware):
+    """Beside a site DHCP server: SeaBIOS + iPXE ROM, or OVMF PXE -> snponly.efi -> iPXE."""
+    proxy_mode(lab)
+    nics = [boot_nic(lab, firmware)]
+    with machine(lab, tmp_path, "first-boot", firmware, nics) as vm:
+        entry = inventoried(vm, lab, MAC_A, f"proxy DHCP, {firmware}")
+    device = assert_inventoried(entry, {MAC_A})
+    goes_to_imaging(lab, tmp_path, firmware, nics, device)
+
+
+@pytest.mark.parametrize("firmware", ["bios", "uefi"])
+def test_two_nics_boot_from_the_second(lab, tmp_path, firmware):
+    """The first NIC sits on a dead segment; the second boots, and its MAC reaches the
+    backend (${netX/mac}), not the first NIC's."""
+    proxy_mode(lab)
+    dead = Nic("virtio-net-pci", MAC_DEAD, tap=lab.tap("br1"), rom=firmware == "bios",
+               bootindex=1)  # fmt: skip
+    nics = [dead, boot_nic(lab, firmware, bootindex=2)]
+    with machine(lab, tmp_path, "two-nics", firmware, nics) as vm:
+        entry = inventoried(vm, lab, MAC_A, f"two NICs, second boots, {firmware}")
+    assert_inventoried(entry, {MAC_A, MAC_DEAD})
+    assert set(BootEvent.objects.values_list("mac", flat=True)) == {MAC_A}
+
+
+def test_full_dhcp_mode_alone(lab, tmp_path):
+    """The product's dnsmasq as the only DHCP server of the segment (BIOS)."""
+    dhcp_mode(lab)
+    nics = [boot_nic(lab, "bios")]
+    with machine(lab, tmp_path, "full-dhcp", "bios", nics) as vm:
+        entry = inventoried(vm, lab, MAC_A, "full DHCP, bios")
+    assert_inventoried(entry, {MAC_A})
+    assert lab.log("arrow-dnsmasq").read_text().count("DHCPACK") >= 1
+
+
+def test_unknown_mac_boots_the_next_device(lab, tmp_path):
+    """Nobody asked for this machine: it is told so and falls through to the next device."""
+    proxy_mode(lab)
+    nics = [boot_nic(lab, "bios", mac=MAC_UNKNOWN)]
+    with machine(lab, tmp_path, "unknown", "bios", nics) as vm:
+        vm.wait_for(
+            lambda: "No bootable device" in vm.console(), timeout=BOOT_WAIT_S,
+            what="the fall-through to the next boot device", context=lab.logs,
+        )  # fmt: skip
+        assert "unknown MAC" in vm.console()
+    event = BootEvent.objects.get(mac=MAC_UNKNOWN)
+    assert event.action == "local"
+    assert Device.objects.count() == 0
