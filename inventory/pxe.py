@@ -23,6 +23,7 @@ from inventory.services.boot import BootAction
 from inventory.services.pxe import PxeAnswer, pxe_boot
 
 IMAGE_FILES = ("vmlinuz", "initrd.img")
+IPXE_FILES = ("snponly.efi", "ipxe.efi")  # what UEFI HTTP Boot clients are sent to
 
 
 def _allowed(remote: str | None) -> bool:
@@ -113,6 +114,24 @@ def image_file(request: HttpRequest, name: str) -> HttpResponse:
     path = settings.ARROW_IMAGE_DIR / name
     if not path.is_file():
         raise Http404(f"{name} is not built: run make image")
+    return _serve(request, path)
+
+
+@login_not_required
+@require_GET
+def ipxe_file(request: HttpRequest, name: str) -> HttpResponse:
+    """Debian's iPXE EFI builds for UEFI HTTP Boot, in development (nginx in production)."""
+    if name not in IPXE_FILES or not _allowed(request.META.get("REMOTE_ADDR")):
+        raise Http404("no such iPXE file")
+    path = settings.ARROW_IPXE_DIR / name
+    if not path.is_file():
+        raise Http404(f"{path} is missing: install Debian's ipxe package")
+    return _serve(request, path)
+
+
+def _serve(request: HttpRequest, path) -> HttpResponse:
+    """The file, whole or one byte range of it."""
+    name = path.name
     size = path.stat().st_size
     ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
     match = _RANGE.match(request.headers.get("Range", "").strip())

@@ -33,6 +33,7 @@ import pytest
 
 BRIDGE_IP = "10.99.0.1"
 SITE_IP = "10.99.0.2"
+BRIDGE_IP6 = "fd99::1"
 SUBNET = "10.99.0.0/24"
 SITE_RANGE = ("10.99.0.100", "10.99.0.200")
 PRODUCT_RANGE = ("10.99.0.50", "10.99.0.90")  # full-DHCP mode: the product's dnsmasq alone
@@ -109,6 +110,10 @@ class LabBackend:
             # so its thread ends and closes its database connection.
             timeout = 3
 
+            def handle(self) -> None:
+                with contextlib.suppress(TimeoutError):
+                    super().handle()
+
         server = ThreadedWSGIServer((self.host, self.port), Handler, bind_and_activate=False)
         server.socket.close()
         server.socket = in_netns(self.netns, self._listening_socket)
@@ -182,6 +187,10 @@ class NetLab:
         run("ip", "-n", site, "link", "set", "eth0", "up")
         self.spawn("tcpdump", lab, ["tcpdump", "-l", "-n", "-e", "-i", "br0",
                    "port 67 or port 68 or port 69 or port 4011"])  # fmt: skip
+
+    def add_ipv6_prefix(self) -> None:
+        """Give br0 an IPv6 prefix of its own (for router advertisements)."""
+        run("ip", "-n", self.ns, "addr", "add", f"{BRIDGE_IP6}/64", "dev", "br0", "nodad")
 
     def tap(self, bridge: str = "br0") -> str:
         """A new tap device in the lab namespace, a port of *bridge*; QEMU opens it by name."""

@@ -62,9 +62,10 @@ def proxy_mode(lab: NetLab) -> None:
     lab.start_product_dnsmasq(render(lab, "--subnet", SUBNET))
 
 
-def dhcp_mode(lab: NetLab) -> None:
+def dhcp_mode(lab: NetLab, *options: str) -> None:
     first, last = PRODUCT_RANGE
-    lab.start_product_dnsmasq(render(lab, "--mode", "dhcp", "--range", f"{first},{last}"))
+    conf = render(lab, "--mode", "dhcp", "--range", f"{first},{last}", *options)
+    lab.start_product_dnsmasq(conf)
 
 
 def boot_nic(lab: NetLab, firmware: str, mac: str = MAC_A, **options) -> Nic:
@@ -145,14 +146,38 @@ def test_two_nics_boot_from_the_second(lab, tmp_path, firmware):
     assert set(BootEvent.objects.values_list("mac", flat=True)) == {MAC_A}
 
 
-def test_full_dhcp_mode_alone(lab, tmp_path):
-    """The product's dnsmasq as the only DHCP server of the segment (BIOS)."""
-    dhcp_mode(lab)
+@pytest.mark.parametrize("ra", [False, True], ids=["no RA", "with --ipv6-ra"])
+def test_full_dhcp_mode_alone(lab, tmp_path, ra):
+    """The product's dnsmasq as the only DHCP server of the segment (BIOS); with --ipv6-ra it
+    also sends router advertisements, which spares iPXE its IPv6 autoconfiguration wait."""
+    if ra:
+        lab.add_ipv6_prefix()
+    dhcp_mode(lab, *(["--ipv6-ra"] if ra else []))
     nics = [boot_nic(lab, "bios")]
     with machine(lab, tmp_path, "full-dhcp", "bios", nics) as vm:
-        entry = inventoried(vm, lab, MAC_A, "full DHCP, bios")
+        entry = inventoried(vm, lab, MAC_A, f"full DHCP, bios, {'RA' if ra else 'no RA'}")
     assert_inventoried(entry, {MAC_A})
-    assert lab.log("arrow-dnsmasq").read_text().count("DHCPACK") >= 1
+    log = lab.log("arrow-dnsmasq").read_text()
+    assert "DHCPACK" in log
+    assert ("router advertisement" in log.lower()) == ra, lab.logs("arrow-dnsmasq")
+
+
+def test_backend_briefly_unreachable(lab, tmp_path):
+    """The backend is down when the machine asks: the stage script says so, waits longer each
+    time, and boots the image once the backend is back."""
+    proxy_mode(lab)
+    lab.backend.stop()
+    first_retry = "reaching the boot service failed (try 1 of 6)"
+    with machine(lab, tmp_path, "outage", "bios", [boot_nic(lab, "bios")]) as vm:
+        vm.wait_for(
+            lambda: first_retry in vm.console(), timeout=BOOT_WAIT_S,
+            what="the stage script's first retry", context=lab.logs,
+        )  # fmt: skip
+        lab.backend.start()
+        entry = inventoried(vm, lab, MAC_A, "backend unreachable at first, bios")
+        console = vm.console()
+    assert_inventoried(entry, {MAC_A})
+    assert "next try in 2 s" in console
 
 
 def test_unknown_mac_boots_the_next_device(lab, tmp_path):
@@ -168,3 +193,28 @@ def test_unknown_mac_boots_the_next_device(lab, tmp_path):
     event = BootEvent.objects.get(mac=MAC_UNKNOWN)
     assert event.action == "local"
     assert Device.objects.count() == 0
+
+
+# OVMF's own switches (fw_cfg) that leave only HTTP Boot on the NIC, as an operator would
+# choose HTTP Boot in a machine's firmware setup.
+HTTP_BOOT_ONLY = [
+    "-fw_cfg", "name=opt/org.tianocore/IPv4PXESupport,string=n",
+    "-fw_cfg", "name=opt/org.tianocore/IPv6PXESupport,string=n",
+]  # fmt: skip
+
+
+def test_uefi_http_boot(lab, tmp_path):
+    """OVMF's HTTP Boot (vendor class HTTPClient, architecture 16) is answered with the URL of
+    iPXE's EFI build on the backend; iPXE then takes the usual path."""
+    proxy_mode(lab)
+    vm = QemuGuest(
+        workdir=tmp_path / "http-boot", nics=[boot_nic(lab, "uefi")], smbios=NUC,
+        netns=lab.ns, firmware="uefi", memory_mb=1024, extra_args=HTTP_BOOT_ONLY,
+    )  # fmt: skip
+    with vm:
+        entry = inventoried(vm, lab, MAC_A, "UEFI HTTP Boot")
+    assert_inventoried(entry, {MAC_A})
+    log = lab.log("arrow-dnsmasq").read_text()
+    sent = [line for line in log.splitlines() if " sent " in line]
+    assert any("arrow.ipxe" in line for line in sent), log
+    assert not any("snponly.efi" in line for line in sent), log  # HTTP, not TFTP

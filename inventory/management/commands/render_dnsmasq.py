@@ -59,6 +59,7 @@ def render(
     efi_file: str = "snponly.efi",
     boot_server: str | None = None,
     verbose_log: bool = False,
+    ipv6_ra: bool = False,
 ) -> str:
     if mode == "proxy":
         if not subnet:
@@ -84,6 +85,10 @@ def render(
         range_lines = f"dhcp-range={parts[0]},{parts[1]},12h"
         if router:
             range_lines += f"\ndhcp-option=option:router,{ipaddress.ip_address(router)}"
+        if ipv6_ra:
+            # iPXE waits about 16 s for IPv6 autoconfiguration unless a router advertisement
+            # comes; this announces the interface's own IPv6 prefix (stateless, no DHCPv6).
+            range_lines += f"\nenable-ra\ndhcp-range=::,constructor:{interface},ra-only"
         boot_lines = "\n".join(
             [
                 "dhcp-boot=tag:bios,tag:!ipxe,undionly.kpxe",
@@ -92,6 +97,8 @@ def render(
         )
     else:
         raise CommandError("--mode is proxy or dhcp")
+    if ipv6_ra and mode != "dhcp":
+        raise CommandError("--ipv6-ra is for dhcp mode: in proxy mode the site's router sends them")
     if not boot_url.startswith(("http://", "https://")):
         raise CommandError("--server must be an http:// URL of this backend")
     # Default: one line per DHCP exchange and TFTP file; --verbose-log: every option sent.
@@ -166,6 +173,12 @@ class Command(BaseCommand):
             help=f"link Debian's iPXE files into --tftp-root and write {STAGE_SCRIPT} there",
         )
         parser.add_argument(
+            "--ipv6-ra",
+            action="store_true",
+            help="dhcp mode: send IPv6 router advertisements for the interface's IPv6 prefix "
+            "(saves iPXE's IPv6 wait, about 16 s per boot)",
+        )
+        parser.add_argument(
             "--verbose-log", action="store_true", help="log every DHCP option sent (log-dhcp)"
         )
         parser.add_argument("--output", "-o", help="write here instead of standard output")
@@ -184,6 +197,7 @@ class Command(BaseCommand):
             efi_file=opts["efi"],
             boot_server=opts["boot_server"],
             verbose_log=opts["verbose_log"],
+            ipv6_ra=opts["ipv6_ra"],
         )
         if opts["prepare_tftp"]:
             root, ipxe_dir = Path(opts["tftp_root"]), Path(opts["ipxe_dir"])
