@@ -14,7 +14,7 @@ import re
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from inventory.errors import InventoryError
 from inventory.ipxe import say as _say
@@ -118,7 +118,7 @@ def image_file(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @login_not_required
-@require_GET
+@require_safe  # UEFI HTTP Boot asks for the size with HEAD first
 def ipxe_file(request: HttpRequest, name: str) -> HttpResponse:
     """Debian's iPXE EFI builds for UEFI HTTP Boot, in development (nginx in production)."""
     if name not in IPXE_FILES or not _allowed(request.META.get("REMOTE_ADDR")):
