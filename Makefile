@@ -77,10 +77,11 @@ screenshots: setup-system setup-dev
 vendor-assets:
 	bash scripts/vendor-assets.sh
 
-# The boot path alone: real iPXE in QEMU against the real backend (builds the image if needed).
+# The boot path alone: real iPXE in QEMU against the real backend (builds the image if needed),
+# on QEMU's user network and in the network boot lab (root: namespaces, taps).
 e2e: setup-system setup-dev image
 	$(WITH_POSTGRES) $(PY) -m pytest -p no:cacheprovider -q -s \
-		tests/e2e/test_boot_path_qemu.py tests/e2e/test_image_boot.py
+		tests/e2e/test_boot_path_qemu.py tests/e2e/test_image_boot.py tests/e2e/test_boot_lab.py
 
 lock:
 	cd requirements && uv pip compile --python-version 3.11 --generate-hashes app.in -o app.txt \

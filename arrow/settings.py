@@ -167,6 +167,8 @@ ARROW_PXE_ALLOWED_NETWORKS = [
     n.strip() for n in os.environ.get("ARROW_PXE_ALLOWED_NETWORKS", "").split(",") if n.strip()
 ]
 ARROW_IMAGE_DIR = Path(os.environ.get("ARROW_IMAGE_DIR", BASE_DIR / "build" / "image"))
+# Debian's iPXE builds, served at /pxe/ipxe/ to UEFI HTTP Boot clients in development.
+ARROW_IPXE_DIR = Path(os.environ.get("ARROW_IPXE_DIR", "/usr/lib/ipxe"))
 # Extra kernel arguments for the inventory image (e.g. "console=ttyS0" for a serial console).
 ARROW_KERNEL_ARGS = os.environ.get("ARROW_KERNEL_ARGS", "console=tty0 console=ttyS0,115200")
 

@@ -14,19 +14,16 @@ import re
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from inventory.errors import InventoryError
+from inventory.ipxe import say as _say
+from inventory.ipxe import with_retries
 from inventory.services.boot import BootAction
 from inventory.services.pxe import PxeAnswer, pxe_boot
 
 IMAGE_FILES = ("vmlinuz", "initrd.img")
-_SAFE = re.compile(r"[^A-Za-z0-9 :._,/()#@+=-]")
-
-
-def _say(text: str) -> str:
-    """A message iPXE's `echo` prints as is (no ${...} expansion, no odd characters)."""
-    return _SAFE.sub("?", text)[:200]
+IPXE_FILES = ("snponly.efi", "ipxe.efi")  # what UEFI HTTP Boot clients are sent to
 
 
 def _allowed(remote: str | None) -> bool:
@@ -64,25 +61,25 @@ def render_script(answer: PxeAnswer, base: str) -> list[str]:
                 "quiet",
             ]
         ).strip()
+        commands = [
+            f"kernel {base}/pxe/image/vmlinuz {args}",
+            f"initrd {base}/pxe/image/initrd.img",
+            "boot",
+        ]
         return [
             f"echo {_say(head)} needs inventory ({_say(answer.reason)})",
             "echo ARROW: loading the inventory image...",
-            f"kernel {base}/pxe/image/vmlinuz {args} || goto failed",
-            f"initrd {base}/pxe/image/initrd.img || goto failed",
-            "boot || goto failed",
-            ":failed",
-            "echo ARROW: could not load the inventory image; booting the next device in 10 s",
-            "sleep 10",
-            "exit 1",
+            *with_retries(commands, "loading the inventory image", then=[], cleanup=True),
         ]
     if answer.action is BootAction.IMAGING:
         return [
             f"echo {_say(head)} device {_say(answer.device_id or '')} goes to imaging",
-            f"chain {answer.chain_url} || goto failed",
-            ":failed",
-            "echo ARROW: the imaging target did not answer; booting the next device in 10 s",
-            "sleep 10",
-            "exit 1",
+            *with_retries(
+                [f"chain {answer.chain_url}"],
+                "reaching the imaging target",
+                then=["exit"],  # the imaging target's script returned: boot the next device
+                cleanup=False,
+            ),
         ]
     return [
         f"echo {_say(head)}: {_say(answer.reason)} - booting from the next device",
@@ -117,6 +114,24 @@ def image_file(request: HttpRequest, name: str) -> HttpResponse:
     path = settings.ARROW_IMAGE_DIR / name
     if not path.is_file():
         raise Http404(f"{name} is not built: run make image")
+    return _serve(request, path)
+
+
+@login_not_required
+@require_safe  # UEFI HTTP Boot asks for the size with HEAD first
+def ipxe_file(request: HttpRequest, name: str) -> HttpResponse:
+    """Debian's iPXE EFI builds for UEFI HTTP Boot, in development (nginx in production)."""
+    if name not in IPXE_FILES or not _allowed(request.META.get("REMOTE_ADDR")):
+        raise Http404("no such iPXE file")
+    path = settings.ARROW_IPXE_DIR / name
+    if not path.is_file():
+        raise Http404(f"{path} is missing: install Debian's ipxe package")
+    return _serve(request, path)
+
+
+def _serve(request: HttpRequest, path) -> HttpResponse:
+    """The file, whole or one byte range of it."""
+    name = path.name
     size = path.stat().st_size
     ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
     match = _RANGE.match(request.headers.get("Range", "").strip())

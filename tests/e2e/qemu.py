@@ -30,6 +30,14 @@ ROM_DIR = Path("/usr/lib/ipxe/qemu")
 ROMS = {"virtio-net-pci": "efi-virtio.rom", "e1000": "efi-e1000.rom", "e1000e": "efi-e1000e.rom"}
 # Program -> the Debian package that provides it, for the failure message when one is missing.
 TOOLS = {"qemu-system-x86_64": "qemu-system-x86", "socat": "socat"}
+OVMF = Path("/usr/share/OVMF")
+# Firmware -> (code, variables template); None: QEMU's SeaBIOS. Secure Boot: Microsoft's keys
+# enrolled, which trust the shim Debian signs through Microsoft (and not Debian's iPXE).
+FIRMWARE = {
+    "bios": (None, None),
+    "uefi": (OVMF / "OVMF_CODE_4M.fd", OVMF / "OVMF_VARS_4M.fd"),
+    "secboot": (OVMF / "OVMF_CODE_4M.secboot.fd", OVMF / "OVMF_VARS_4M.ms.fd"),
+}
 SERCON_PORT = b"\xf8\x03"  # 0x3f8, COM1, little-endian: SeaBIOS and iPXE print there too
 
 T = TypeVar("T")
@@ -60,7 +68,9 @@ class Nic:
     model: str  # a key of ROMS
     mac: str
     net: str | None = None  # slirp subnet, e.g. "10.0.3.0/24"; None keeps QEMU's 10.0.2.0/24
-    rom: bool = True  # load the iPXE ROM (only the boot NIC needs it)
+    rom: bool = True  # load the iPXE ROM (only the boot NIC needs it); UEFI without it: OVMF's PXE
+    tap: str | None = None  # a tap device (tests/e2e/netlab.py) instead of a user network
+    bootindex: int | None = None  # None: 1 for the first NIC with a ROM, else unset
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,8 @@ class QemuGuest:
     append: str | None = None
     memory_mb: int = 512
     extra_args: Sequence[str] = ()
+    netns: str | None = None  # run QEMU inside this network namespace (its taps live there)
+    firmware: str = "bios"  # a key of FIRMWARE: SeaBIOS, OVMF, or OVMF with Secure Boot
 
     process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     started: float | None = field(default=None, init=False)  # time.monotonic() at launch
@@ -125,8 +137,9 @@ class QemuGuest:
     def command(self) -> list[str]:
         sercon = self.workdir / "sercon-port"
         sercon.write_bytes(SERCON_PORT)
+        prefix = ["ip", "netns", "exec", self.netns] if self.netns else []
         argv = [
-            "qemu-system-x86_64",
+            *prefix, "qemu-system-x86_64",
             "-accel", "tcg",
             "-m", str(self.memory_mb),
             "-nographic", "-no-reboot",
@@ -134,7 +147,7 @@ class QemuGuest:
             "-serial", f"file:{self.console_log}",
             "-fw_cfg", f"name=etc/sercon-port,file={sercon}",
         ]  # fmt: skip
-        argv += self.smbios.args()
+        argv += self.smbios.args() + self._firmware_args()
         for index, nic in enumerate(self.nics):
             argv += ["-netdev", self._netdev(index, nic), "-device", self._device(index, nic)]
         if self.kernel is not None:
@@ -145,7 +158,27 @@ class QemuGuest:
                 argv += ["-append", self.append]
         return argv + list(self.extra_args)
 
+    def _firmware_args(self) -> list[str]:
+        if self.firmware not in FIRMWARE:
+            raise ValueError(f"firmware {self.firmware!r}: use one of {', '.join(FIRMWARE)}")
+        code, variables = FIRMWARE[self.firmware]
+        if code is None:
+            return []
+        own_vars = self.workdir / "OVMF_VARS.fd"  # the guest writes its variables: a copy
+        shutil.copyfile(variables, own_vars)
+        machine = "q35,smm=on" if self.firmware == "secboot" else "q35"
+        argv = ["-machine", machine]
+        if self.firmware == "secboot":
+            argv += ["-global", "driver=cfi.pflash01,property=secure,value=on"]
+        return [
+            *argv,
+            "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={code}",
+            "-drive", f"if=pflash,format=raw,unit=1,file={own_vars}",
+        ]  # fmt: skip
+
     def _netdev(self, index: int, nic: Nic) -> str:
+        if nic.tap is not None:
+            return f"tap,id=n{index},ifname={nic.tap},script=no,downscript=no"
         options = [f"user,id=n{index}", "restrict=on"]
         if nic.net is not None:
             options.append(f"net={nic.net}")
@@ -163,7 +196,9 @@ class QemuGuest:
         options = [nic.model, f"netdev=n{index}", f"mac={nic.mac}"]
         if not nic.rom:
             options.append("romfile=")
-        elif index == 0:
+        if nic.bootindex is not None:
+            options.append(f"bootindex={nic.bootindex}")
+        elif index == 0 and nic.rom:
             options.append("bootindex=1")  # network first: no time spent on empty disk drives
         return ",".join(options)
 

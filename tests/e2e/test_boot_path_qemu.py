@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from inventory.models import BootEvent, Device, DeviceRequest, Submission
+from inventory.models import BootEvent, Device, DeviceRequest
 from inventory.services.devices import device_quick_add
+from tests.e2e.boot_checks import accepted_for, journal_text
 from tests.e2e.imaging_urls import MARKER
 from tests.e2e.qemu import Nic, QemuGuest, Smbios
 
@@ -48,19 +49,6 @@ def guest(tmp_path, name: str, backend, nics, smbios: Smbios) -> QemuGuest:
         bootfile=BOOTFILE,
         smbios=smbios,
     )
-
-
-def accepted_for(mac: str):
-    def check():
-        entry = Submission.objects.filter(outcome="accepted", device__macs__mac=mac).first()
-        return entry
-
-    return check
-
-
-def journal_text() -> str:
-    rows = Submission.objects.order_by("id").values_list("id", "outcome", "error")
-    return "journal:\n" + "\n".join(f"  {r}" for r in rows) if rows else "journal: empty"
 
 
 def test_boot_path_inventory_imaging_quick_add_and_unknown(backend, tmp_path):

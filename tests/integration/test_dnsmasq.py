@@ -1,5 +1,6 @@
 """Rendered dnsmasq configurations are accepted by the real dnsmasq (`dnsmasq --test`)."""
 
+import shlex
 import shutil
 import subprocess
 from io import StringIO
@@ -34,9 +35,46 @@ def test_rendered_configuration_passes_dnsmasq_test(tmp_path, options):
     result = dnsmasq_test(conf)
     assert result.returncode == 0, result.stderr
     text = conf.read_text()
-    assert "dhcp-boot=tag:ipxe,http://192.0.2.10:8000/pxe/boot.ipxe?mac=${netX/mac}" in text
+    # The boot server as third field: iPXE ignores a proxy answer without a next-server.
+    assert "dhcp-boot=tag:ipxe,tftp://192.0.2.10/arrow.ipxe,,192.0.2.10" in text
     assert "dhcp-userclass=set:ipxe,iPXE" in text
+    assert "bind-dynamic" in text.splitlines()
+    assert "log-dhcp" not in text.splitlines()  # quiet by default
     assert (tmp_path / "tftp" / "undionly.kpxe").resolve() == (Path("/usr/lib/ipxe/undionly.kpxe"))
+    stage = (tmp_path / "tftp" / "arrow.ipxe").read_text()
+    assert "http://192.0.2.10:8000/pxe/boot.ipxe?mac=${netX/mac}" in stage
+
+
+def test_boot_server_option_wins_and_a_hostname_needs_it(tmp_path):
+    out = StringIO()
+    call_command(
+        "render_dnsmasq", "--interface", "eth1", "--server", "http://arrow.lab:8000",
+        "--subnet", "10.0.0.0/24", "--boot-server", "10.0.0.7", "--verbose-log", stdout=out,
+    )  # fmt: skip
+    lines = out.getvalue().splitlines()
+    assert "dhcp-boot=tag:ipxe,tftp://10.0.0.7/arrow.ipxe,,10.0.0.7" in lines
+    assert "log-dhcp" in lines
+    with pytest.raises(CommandError, match="--boot-server"):
+        call_command(
+            "render_dnsmasq", "--interface", "eth1", "--server", "http://arrow.lab:8000",
+            "--subnet", "10.0.0.0/24", stdout=StringIO(),
+        )  # fmt: skip
+    with pytest.raises(CommandError, match="--boot-server must be an IPv4 address"):
+        call_command(
+            "render_dnsmasq", "--interface", "eth1", "--server", "http://10.0.0.5",
+            "--subnet", "10.0.0.0/24", "--boot-server", "arrow.lab", stdout=StringIO(),
+        )  # fmt: skip
+
+
+def test_unsupported_architectures_are_named_in_the_configuration():
+    out = StringIO()
+    call_command(
+        "render_dnsmasq", "--interface", "eth1", "--server", "http://10.0.0.5",
+        "--subnet", "10.0.0.0/24", stdout=out,
+    )  # fmt: skip
+    assert "# Unsupported: 32-bit UEFI (client architecture 6) and ARM64 UEFI (11)" in (
+        out.getvalue()
+    )
 
 
 def test_proxy_mode_answers_only_the_boot_part(tmp_path):
@@ -63,3 +101,28 @@ def test_missing_options_are_named(options, message, settings):
     settings.ARROW_PUBLIC_URL = ""
     with pytest.raises(CommandError, match=message):
         call_command("render_dnsmasq", "--interface", "eth0", *options, stdout=StringIO())
+
+
+def documented_render_commands() -> list[list[str]]:
+    """Every `manage.py render_dnsmasq ...` command in docs/pxe.md, as an argument list."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "pxe.md").read_text()
+    joined = text.replace("\\\n", " ")
+    commands = []
+    for line in joined.splitlines():
+        if "manage.py render_dnsmasq" in line:
+            words = shlex.split(line)
+            commands.append(words[words.index("render_dnsmasq") + 1 :])
+    return commands
+
+
+def test_documented_commands_render_what_dnsmasq_accepts(tmp_path):
+    commands = documented_render_commands()
+    assert len(commands) == 2
+    for number, words in enumerate(commands):
+        out = words.index("-o")
+        words[out + 1] = str(tmp_path / f"doc-{number}.conf")  # not /etc/dnsmasq.d here
+        root = ["--tftp-root", str(tmp_path / f"tftp-{number}")]
+        call_command("render_dnsmasq", *words, *root, stderr=StringIO())
+        result = dnsmasq_test(words[out + 1])
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / f"tftp-{number}" / "arrow.ipxe").is_file()

@@ -220,3 +220,16 @@ def test_requeue_imaging_after_failure(admin_client, device_client, demo):
     )
     out = admin_client.post(f"/api/devices/{device.pk}/requeue-imaging", {}).json()
     assert out["imaging_status"] == "ready_for_imaging"
+
+
+def test_ipxe_efi_builds_are_served_for_http_boot(client):
+    from pathlib import Path
+
+    response = client.get("/pxe/ipxe/snponly.efi")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == Path("/usr/lib/ipxe/snponly.efi").read_bytes()
+    head = client.head("/pxe/ipxe/snponly.efi")  # OVMF's HTTP Boot asks for the size first
+    assert head.status_code == 200
+    assert int(head["Content-Length"]) == Path("/usr/lib/ipxe/snponly.efi").stat().st_size
+    assert client.get("/pxe/ipxe/undionly.kpxe").status_code == 404  # only the EFI builds
+    assert client.get("/pxe/ipxe/..%2fsettings.py").status_code == 404

@@ -1,7 +1,8 @@
 """Renders the dnsmasq configuration for an operator's network (pxe/dnsmasq.conf.tmpl).
 
 Proxy-DHCP mode (default) answers only the boot part beside the site's own DHCP server; full DHCP
-mode hands out addresses too. `--prepare-tftp` lays out the TFTP root with Debian's iPXE builds.
+mode hands out addresses too. `--prepare-tftp` lays out the TFTP root with Debian's iPXE builds
+and writes arrow.ipxe, the stage script iPXE gets first (inventory/ipxe.py).
 """
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ import ipaddress
 import os
 from pathlib import Path
 from string import Template
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+from inventory.ipxe import stage_script
 
 TEMPLATE = settings.BASE_DIR / "pxe" / "dnsmasq.conf.tmpl"
 # TFTP name -> file of Debian's ipxe package. In proxy mode dnsmasq's pxe-service appends ".0"
@@ -23,6 +27,24 @@ TFTP_FILES = {
     "snponly.efi": "snponly.efi",
     "ipxe.efi": "ipxe.efi",
 }
+STAGE_SCRIPT = "arrow.ipxe"
+
+
+def boot_server_address(boot_server: str | None, server_url: str) -> str:
+    """This host's IPv4 address on the devices' side: given, or the host of --server."""
+    if boot_server:
+        try:
+            return str(ipaddress.IPv4Address(boot_server))
+        except ValueError as exc:
+            raise CommandError(f"--boot-server must be an IPv4 address: {exc}") from None
+    host = urlsplit(server_url).hostname or ""
+    try:
+        return str(ipaddress.IPv4Address(host))
+    except ValueError:
+        raise CommandError(
+            "--boot-server is required when --server does not name an IPv4 address: give the "
+            "address of this dnsmasq host on --interface"
+        ) from None
 
 
 def render(
@@ -35,6 +57,9 @@ def render(
     dhcp_range: str | None = None,
     router: str | None = None,
     efi_file: str = "snponly.efi",
+    boot_server: str | None = None,
+    verbose_log: bool = False,
+    ipv6_ra: bool = False,
 ) -> str:
     if mode == "proxy":
         if not subnet:
@@ -60,6 +85,10 @@ def render(
         range_lines = f"dhcp-range={parts[0]},{parts[1]},12h"
         if router:
             range_lines += f"\ndhcp-option=option:router,{ipaddress.ip_address(router)}"
+        if ipv6_ra:
+            # iPXE waits about 16 s for IPv6 autoconfiguration unless a router advertisement
+            # comes; this announces the interface's own IPv6 prefix (stateless, no DHCPv6).
+            range_lines += f"\nenable-ra\ndhcp-range=::,constructor:{interface},ra-only"
         boot_lines = "\n".join(
             [
                 "dhcp-boot=tag:bios,tag:!ipxe,undionly.kpxe",
@@ -68,19 +97,31 @@ def render(
         )
     else:
         raise CommandError("--mode is proxy or dhcp")
+    if ipv6_ra and mode != "dhcp":
+        raise CommandError("--ipv6-ra is for dhcp mode: in proxy mode the site's router sends them")
     if not boot_url.startswith(("http://", "https://")):
         raise CommandError("--server must be an http:// URL of this backend")
+    # Default: one line per DHCP exchange and TFTP file; --verbose-log: every option sent.
+    log_lines = "log-dhcp" if verbose_log else "# log-dhcp (render with --verbose-log to trace)"
     return Template(TEMPLATE.read_text()).substitute(
         mode=mode,
         interface=interface,
+        log_lines=log_lines,
         range_lines=range_lines,
         boot_lines=boot_lines,
         tftp_root=tftp_root,
-        boot_url=f"{boot_url.rstrip('/')}/pxe/boot.ipxe?mac=${{netX/mac}}",
+        efi_file=efi_file,
+        server=boot_url.rstrip("/"),
+        boot_server=boot_server_address(boot_server, boot_url),
     )
 
 
-def prepare_tftp(root: Path, ipxe_dir: Path) -> list[Path]:
+def boot_script_url(server: str) -> str:
+    return f"{server.rstrip('/')}/pxe/boot.ipxe"
+
+
+def prepare_tftp(root: Path, ipxe_dir: Path, server: str) -> list[Path]:
+    """Links Debian's iPXE builds into *root* and writes the stage script for *server*."""
     root.mkdir(parents=True, exist_ok=True)
     made = []
     for name, source in TFTP_FILES.items():
@@ -92,6 +133,10 @@ def prepare_tftp(root: Path, ipxe_dir: Path) -> list[Path]:
             link.unlink()
         os.symlink(src, link)
         made.append(link)
+    stage = root / STAGE_SCRIPT
+    stage.write_text(stage_script(boot_script_url(server)))
+    stage.chmod(0o644)  # dnsmasq serves it as an unprivileged user
+    made.append(stage)
     return made
 
 
@@ -118,7 +163,23 @@ class Command(BaseCommand):
             help="UEFI iPXE build: snponly.efi uses the firmware's NIC driver",
         )
         parser.add_argument(
-            "--prepare-tftp", action="store_true", help="link Debian's iPXE files into --tftp-root"
+            "--boot-server",
+            help="this host's IPv4 address on --interface (TFTP, proxy DHCP); default: the "
+            "host of --server when that is an IPv4 address",
+        )
+        parser.add_argument(
+            "--prepare-tftp",
+            action="store_true",
+            help=f"link Debian's iPXE files into --tftp-root and write {STAGE_SCRIPT} there",
+        )
+        parser.add_argument(
+            "--ipv6-ra",
+            action="store_true",
+            help="dhcp mode: send IPv6 router advertisements for the interface's IPv6 prefix "
+            "(saves iPXE's IPv6 wait, about 16 s per boot)",
+        )
+        parser.add_argument(
+            "--verbose-log", action="store_true", help="log every DHCP option sent (log-dhcp)"
         )
         parser.add_argument("--output", "-o", help="write here instead of standard output")
 
@@ -134,10 +195,14 @@ class Command(BaseCommand):
             dhcp_range=opts["dhcp_range"],
             router=opts["router"],
             efi_file=opts["efi"],
+            boot_server=opts["boot_server"],
+            verbose_log=opts["verbose_log"],
+            ipv6_ra=opts["ipv6_ra"],
         )
         if opts["prepare_tftp"]:
-            for link in prepare_tftp(Path(opts["tftp_root"]), Path(opts["ipxe_dir"])):
-                self.stderr.write(f"linked {link}")
+            root, ipxe_dir = Path(opts["tftp_root"]), Path(opts["ipxe_dir"])
+            for path in prepare_tftp(root, ipxe_dir, opts["server"]):
+                self.stderr.write(f"prepared {path}")
         if opts["output"]:
             Path(opts["output"]).write_text(text)
             self.stderr.write(f"wrote {opts['output']}")

@@ -1,0 +1,235 @@
+"""The real boot chain in a network lab (tests/e2e/netlab.py): real DHCP, proxy DHCP and TFTP.
+
+A site DHCP server hands out addresses only; the product's dnsmasq runs exactly as
+`render_dnsmasq --prepare-tftp` writes it; the real application answers on the bridge address;
+QEMU boots on a tap with SeaBIOS + Debian's iPXE ROM, or OVMF with its own PXE stack. Each
+scenario boots the real inventory image and waits for the accepted submission; the first boot
+of the main scenarios is followed by a second one, which must be chained to the imaging target.
+Each prints its time from QEMU start to the accepted submission (docs/pxe.md lists them).
+"""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from inventory.models import BootEvent, Device, DeviceRequest
+from tests.e2e.boot_checks import accepted_for, journal_text
+from tests.e2e.imaging_urls import MARKER
+from tests.e2e.netlab import BRIDGE_IP, PRODUCT_RANGE, SUBNET, NetLab
+from tests.e2e.qemu import Nic, QemuGuest, Smbios
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+MAC_A = "00:e0:4c:92:f7:a4"  # the demo request's target
+MAC_DEAD = "52:54:00:d0:00:01"  # a first NIC on a segment with no servers
+MAC_UNKNOWN = "52:54:00:c0:00:02"
+NUC = Smbios(manufacturer="Intel Corporation", product="NUC11TNHi5", serial="ABC123XYZ")
+# Generous: QEMU under TCG on 2 shared cores; the figures printed are what count.
+BOOT_WAIT_S = 300.0
+REBOOT_WAIT_S = 90.0
+# OVMF's own switches (fw_cfg), as an operator sets them in a machine's firmware setup.
+IPV6_PXE_OFF = ["-fw_cfg", "name=opt/org.tianocore/IPv6PXESupport,string=n"]
+
+
+@pytest.fixture
+def lab(tmp_path, settings, inventory_image, demo):
+    """A lab with the backend listening on the bridge address; no DHCP server yet."""
+    settings.ROOT_URLCONF = "tests.e2e.imaging_urls"
+    settings.ARROW_IMAGE_DIR = inventory_image
+    settings.ARROW_KERNEL_ARGS = "console=ttyS0,115200"
+    settings.ARROW_IMAGING_URL = f"http://{BRIDGE_IP}:8000/test-imaging/{{device_id}}.ipxe"
+    with NetLab(tmp_path / "lab") as network:
+        network.backend.start()
+        yield network
+    assert network.leftovers() == []
+
+
+def render(lab: NetLab, *options: str) -> Path:
+    """The product's dnsmasq configuration, written by its own command."""
+    conf = lab.workdir / "arrow-dnsmasq.conf"
+    call_command(
+        "render_dnsmasq", "--interface", "br0", "--server", lab.backend.url,
+        "--tftp-root", str(lab.tftp_root), "--prepare-tftp", "-o", str(conf), *options,
+        stderr=StringIO(),
+    )  # fmt: skip
+    return conf
+
+
+def proxy_mode(lab: NetLab) -> None:
+    lab.start_site_dhcp()
+    lab.start_product_dnsmasq(render(lab, "--subnet", SUBNET))
+
+
+def dhcp_mode(lab: NetLab, *options: str) -> None:
+    first, last = PRODUCT_RANGE
+    conf = render(lab, "--mode", "dhcp", "--range", f"{first},{last}", *options)
+    lab.start_product_dnsmasq(conf)
+
+
+def boot_nic(lab: NetLab, firmware: str, mac: str = MAC_A, **options) -> Nic:
+    """The NIC on the lab segment: BIOS with Debian's iPXE ROM, UEFI with OVMF's own PXE."""
+    return Nic("virtio-net-pci", mac, tap=lab.tap(), rom=firmware == "bios", **options)
+
+
+def machine(lab: NetLab, tmp_path: Path, name: str, firmware: str, nics, extra=()) -> QemuGuest:
+    return QemuGuest(
+        workdir=tmp_path / name, nics=nics, smbios=NUC, netns=lab.ns, firmware=firmware,
+        memory_mb=1024, extra_args=extra,
+    )  # fmt: skip
+
+
+def inventoried(vm: QemuGuest, lab: NetLab, mac: str, scenario: str, wait: float = BOOT_WAIT_S):
+    """Waits for the accepted submission of *mac*, prints the time, waits for the reboot."""
+    accepted = accepted_for(mac)
+
+    def check():
+        if "No bootable device" in vm.console():  # the firmware gave up: no need to wait
+            pytest.fail(f"the machine fell through to the next device\n{lab.logs()}\n"
+                        f"{vm.console_tail()}")  # fmt: skip
+        return accepted()
+
+    entry = vm.wait_for(
+        check, timeout=wait, what=f"an accepted submission for {mac}",
+        context=lambda: f"{journal_text()}\n{lab.logs()}",
+    )  # fmt: skip
+    took = vm.elapsed()
+    print(f"\nlab {scenario}: QEMU start -> accepted submission {took:.1f} s")
+    vm.wait_for_exit(timeout=REBOOT_WAIT_S, what="the agent's reboot after submitting")
+    return entry
+
+
+def assert_inventoried(entry, macs: set[str]) -> Device:
+    device = Device.objects.get(pk=entry.device_id)
+    assert entry.credential == "boot_token"
+    assert device.serial_number == "ABC123XYZ"
+    assert device.spec.name == "Intel NUC 11 Pro"
+    assert {m.mac for m in device.macs.all()} == macs
+    assert device.imaging_status == "ready_for_imaging"
+    assert DeviceRequest.objects.get().status == "inventoried"
+    return device
+
+
+def goes_to_imaging(lab: NetLab, tmp_path: Path, firmware: str, nics, device: Device) -> None:
+    with machine(lab, tmp_path, "second-boot", firmware, nics) as vm:
+        vm.wait_for(
+            lambda: MARKER in vm.console(), timeout=BOOT_WAIT_S, what="the imaging target",
+            context=lab.logs,
+        )  # fmt: skip
+    device.refresh_from_db()
+    assert device.imaging_status == "imaging"
+
+
+@pytest.mark.parametrize("firmware", ["bios", "uefi"])
+def test_proxy_dhcp_inventories_then_images(lab, tmp_path, firmware):
+    """Beside a site DHCP server: SeaBIOS + iPXE ROM, or OVMF PXE -> snponly.efi -> iPXE."""
+    proxy_mode(lab)
+    nics = [boot_nic(lab, firmware)]
+    with machine(lab, tmp_path, "first-boot", firmware, nics) as vm:
+        entry = inventoried(vm, lab, MAC_A, f"proxy DHCP, {firmware}")
+    device = assert_inventoried(entry, {MAC_A})
+    goes_to_imaging(lab, tmp_path, firmware, nics, device)
+
+
+@pytest.mark.parametrize("firmware", ["bios", "uefi"])
+def test_two_nics_boot_from_the_second(lab, tmp_path, firmware):
+    """The first NIC sits on a dead segment; the second boots, and its MAC reaches the
+    backend (${netX/mac}), not the first NIC's."""
+    proxy_mode(lab)
+    dead = Nic("virtio-net-pci", MAC_DEAD, tap=lab.tap("br1"), rom=firmware == "bios",
+               bootindex=1)  # fmt: skip
+    nics = [dead, boot_nic(lab, firmware, bootindex=2)]
+    # OVMF tries PXEv4, PXEv6, HTTPv4 and HTTPv6 on the dead NIC, each to its timeout; with
+    # IPv6 PXE off (as on an IPv4 provisioning network) that is still about two minutes.
+    extra = IPV6_PXE_OFF if firmware == "uefi" else []
+    with machine(lab, tmp_path, "two-nics", firmware, nics, extra) as vm:
+        entry = inventoried(vm, lab, MAC_A, f"two NICs, second boots, {firmware}", 2 * BOOT_WAIT_S)
+    assert_inventoried(entry, {MAC_A, MAC_DEAD})
+    assert set(BootEvent.objects.values_list("mac", flat=True)) == {MAC_A}
+
+
+@pytest.mark.parametrize("ra", [False, True], ids=["no RA", "with --ipv6-ra"])
+def test_full_dhcp_mode_alone(lab, tmp_path, ra):
+    """The product's dnsmasq as the only DHCP server of the segment (BIOS); with --ipv6-ra it
+    also sends router advertisements, which spares iPXE its IPv6 autoconfiguration wait."""
+    if ra:
+        lab.add_ipv6_prefix()
+    dhcp_mode(lab, *(["--ipv6-ra"] if ra else []))
+    nics = [boot_nic(lab, "bios")]
+    with machine(lab, tmp_path, "full-dhcp", "bios", nics) as vm:
+        entry = inventoried(vm, lab, MAC_A, f"full DHCP, bios, {'RA' if ra else 'no RA'}")
+    assert_inventoried(entry, {MAC_A})
+    log = lab.log("arrow-dnsmasq").read_text()
+    assert "DHCPACK" in log
+    assert ("router advertisement" in log.lower()) == ra, lab.logs("arrow-dnsmasq")
+
+
+def test_backend_briefly_unreachable(lab, tmp_path):
+    """The backend is down when the machine asks: the stage script says so, waits longer each
+    time, and boots the image once the backend is back."""
+    proxy_mode(lab)
+    lab.backend.stop()
+    first_retry = "reaching the boot service failed (try 1 of 6)"
+    with machine(lab, tmp_path, "outage", "bios", [boot_nic(lab, "bios")]) as vm:
+        vm.wait_for(
+            lambda: first_retry in vm.console(), timeout=BOOT_WAIT_S,
+            what="the stage script's first retry", context=lab.logs,
+        )  # fmt: skip
+        lab.backend.start()
+        entry = inventoried(vm, lab, MAC_A, "backend unreachable at first, bios")
+        console = vm.console()
+    assert_inventoried(entry, {MAC_A})
+    assert "next try in 2 s" in console
+
+
+def test_unknown_mac_boots_the_next_device(lab, tmp_path):
+    """Nobody asked for this machine: it is told so and falls through to the next device."""
+    proxy_mode(lab)
+    nics = [boot_nic(lab, "bios", mac=MAC_UNKNOWN)]
+    with machine(lab, tmp_path, "unknown", "bios", nics) as vm:
+        vm.wait_for(
+            lambda: "No bootable device" in vm.console(), timeout=BOOT_WAIT_S,
+            what="the fall-through to the next boot device", context=lab.logs,
+        )  # fmt: skip
+        assert "unknown MAC" in vm.console()
+    event = BootEvent.objects.get(mac=MAC_UNKNOWN)
+    assert event.action == "local"
+    assert Device.objects.count() == 0
+
+
+HTTP_BOOT_ONLY = ["-fw_cfg", "name=opt/org.tianocore/IPv4PXESupport,string=n", *IPV6_PXE_OFF]
+
+
+def test_uefi_http_boot(lab, tmp_path):
+    """OVMF's HTTP Boot (vendor class HTTPClient, architecture 16) is answered with the URL of
+    iPXE's EFI build on the backend; iPXE then takes the usual path."""
+    proxy_mode(lab)
+    vm = QemuGuest(
+        workdir=tmp_path / "http-boot", nics=[boot_nic(lab, "uefi")], smbios=NUC,
+        netns=lab.ns, firmware="uefi", memory_mb=1024, extra_args=HTTP_BOOT_ONLY,
+    )  # fmt: skip
+    with vm:
+        entry = inventoried(vm, lab, MAC_A, "UEFI HTTP Boot")
+    assert_inventoried(entry, {MAC_A})
+    log = lab.log("arrow-dnsmasq").read_text()
+    sent = [line for line in log.splitlines() if " sent " in line]
+    assert any("arrow.ipxe" in line for line in sent), log
+    assert not any("snponly.efi" in line for line in sent), log  # HTTP, not TFTP
+
+
+def test_secure_boot_refuses_the_unsigned_ipxe(lab, tmp_path):
+    """OVMF with Secure Boot and Microsoft's keys downloads Debian's snponly.efi and refuses
+    it: Secure Boot machines are not inventoried until a signed chain exists (docs/pxe.md)."""
+    proxy_mode(lab)
+    nics = [boot_nic(lab, "uefi")]
+    with machine(lab, tmp_path, "secure-boot", "secboot", nics) as vm:
+        vm.wait_for(
+            lambda: "Access Denied" in vm.console(), timeout=BOOT_WAIT_S,
+            what="the firmware's refusal of an unsigned binary", context=lab.logs,
+        )  # fmt: skip
+    log = lab.log("arrow-dnsmasq").read_text()
+    assert any(" sent " in line and "snponly.efi" in line for line in log.splitlines()), log
+    assert not BootEvent.objects.exists()  # iPXE never ran, so it never asked the backend
