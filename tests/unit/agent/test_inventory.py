@@ -81,7 +81,16 @@ def test_inventory_of_a_nuc(fake_root):
     assert hardware["nics"][0]["speed_mbps"] == 2500
     assert hardware["disks"][0]["name"] == "nvme0n1"
     assert hardware["memory_bytes"] == 983496 * 1024
-    assert hardware["modem"] == {"source": "sysfs", "sysfs_evidence": [], "modems": []}
+    assert hardware["modem"] == {
+        "source": "sysfs",
+        "sysfs_evidence": [],
+        "modems": [],
+        "imsi": None,
+        "iccid": None,
+        "model": None,
+        "revision": None,
+        "at_ports": [],
+    }
     # The fake NUC has neither ip nor ModemManager: sysfs suffices for both, and says so.
     assert [
         (e["collector"], e["stage"], e["message"].split(" (")[0])
