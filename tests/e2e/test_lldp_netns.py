@@ -38,12 +38,11 @@ class Switch:
             f"configure system hostname {name}\nconfigure lldp tx-interval 1\n"
             f'configure ports {far} lldp portdescription "{description}"\n'
         )
-        self.proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.ns, "lldpd", "-d", "-k", "-I", far]
-            + ["-u", str(tmp / f"{tag}.sock"), "-O", str(conf)],
-            stdout=subprocess.DEVNULL,
-            stderr=(tmp / f"{tag}.log").open("w"),
-        )
+        lldpd = ["lldpd", "-d", "-k", "-I", far, "-u", str(tmp / f"{tag}.sock"), "-O", str(conf)]
+        with (tmp / f"{tag}.log").open("w") as log:
+            self.proc = subprocess.Popen(
+                ["ip", "netns", "exec", self.ns, *lldpd], stdout=subprocess.DEVNULL, stderr=log
+            )
 
     def close(self) -> None:
         if self.proc is not None:
