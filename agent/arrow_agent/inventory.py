@@ -16,7 +16,7 @@ from dataclasses import asdict
 from typing import Any, TypeVar
 
 from arrow_agent import __version__, run
-from arrow_agent.collectors import Failure, dmi, hardware, lldp, modem, net
+from arrow_agent.collectors import Failure, dmi, hardware, lldp, modem, net, platform
 
 T = TypeVar("T")
 
@@ -78,7 +78,8 @@ def collect_inventory(
 ) -> dict[str, Any]:
     """The ``inventory_data`` object for this machine."""
     failures: list[Failure] = []
-    facts = _guarded(dmi.NAME, failures, lambda: dmi.collect(failures), dmi.DmiFacts())
+    dumps: list[str] = []
+    facts = _guarded(dmi.NAME, failures, lambda: dmi.collect(failures, dumps), dmi.DmiFacts())
     nics = _guarded(net.NAME, failures, lambda: net.collect(failures), [])
     listener = _LldpListener([nic.name for nic in nics if nic.carrier], lldp_wait)
     modems = _guarded(
@@ -88,6 +89,9 @@ def collect_inventory(
         modem.ModemFacts(),
     )
     machine = _guarded(hardware.NAME, failures, lambda: hardware.collect(failures), {})
+    extra = _guarded(
+        platform.NAME, failures, lambda: platform.collect(failures, next(iter(dumps), None)), {}
+    )
     neighbors = listener.result(failures)
 
     serial, sn_source = dmi.choose_serial(facts)
@@ -106,6 +110,7 @@ def collect_inventory(
             "agent_version": __version__,
             "dmi": facts.stripped(),
             **machine,
+            **extra,
             "nics": [asdict(nic) for nic in nics],
             "modem": modems.as_hardware(),
             "lldp": [asdict(neighbor) for neighbor in neighbors],

@@ -242,13 +242,16 @@ def _indent(line: str) -> int:
     return len(expanded) - len(expanded.lstrip(" "))
 
 
-def collect(failures: list[Failure]) -> DmiFacts:
-    """DMI facts from dmidecode, else from /sys/class/dmi/id; failures are recorded."""
+def collect(failures: list[Failure], raw: list[str] | None = None) -> DmiFacts:
+    """DMI facts from dmidecode, else from /sys/class/dmi/id; failures are recorded. The dump
+    is appended to *raw* when given, so other collectors read it without running it again."""
     try:
         text = read()
     except run.RunError as exc:
         failures.append(Failure(NAME, "read", str(exc)))
     else:
+        if raw is not None:
+            raw.append(text)
         facts = parse_guarded(NAME, parse, text, failures, DmiFacts())
         if facts != DmiFacts():
             return facts
