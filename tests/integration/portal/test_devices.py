@@ -246,5 +246,6 @@ def test_detail_shows_lists_of_hardware_records_as_tables_not_json(staff_client)
     assert '<th scope="col">size mb</th>' in html
     assert "<td>3780385B</td>" in html
     assert "<td>—</td>" in html  # a missing serial reads as a dash, not "None"
-    assert 'data-testid="hw-lldp"' in html and "<td>sw-rack7</td>" in html
+    assert 'data-testid="hw-lldp"' in html
+    assert "<td>sw-rack7</td>" in html
     assert '"slot"' not in html  # no JSON for the records
