@@ -117,6 +117,48 @@ fi
 kver=$(basename "$(echo "$kdir"/root/lib/modules/*)")
 [[ -f $kdir/root/boot/vmlinuz-$kver ]] || die "no vmlinuz-$kver in $kernel_pkg"
 
+# --- stage 2b: firmware ---------------------------------------------------------------------
+# The packages of image/firmware.txt, from the mirror's non-free-firmware component (this
+# machine's apt sources carry main only). Trust comes from the archive's signature: InRelease is
+# checked with gpgv against debian-archive-keyring, Packages.xz against InRelease's SHA256, each
+# .deb against Packages. Cached per package file name.
+fwcache="$cache/firmware"
+firmware_packages=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/firmware.txt" | awk '{print $1}' \
+    | sort -u)
+fetch_firmware() {
+    local dist="$mirror/dists/$suite" index="non-free-firmware/binary-amd64/Packages.xz"
+    mkdir -p "$fwcache"
+    curl -fsS --max-time 120 -o "$fwcache/InRelease" "$dist/InRelease" \
+        || die "cannot fetch $dist/InRelease"
+    gpgv --keyring /usr/share/keyrings/debian-archive-keyring.gpg "$fwcache/InRelease" \
+        2>"$fwcache/gpgv.log" || die "InRelease signature does not verify (see $fwcache/gpgv.log)"
+    curl -fsS --max-time 120 -o "$fwcache/Packages.xz" "$dist/$index" || die "cannot fetch $index"
+    local want
+    want=$(awk -v f="$index" '/^SHA256:/ {s=1; next} /^[A-Z]/ {s=0} s && $3 == f {print $1}' \
+        "$fwcache/InRelease")
+    [[ $(sha256sum <"$fwcache/Packages.xz" | cut -d' ' -f1) == "$want" ]] \
+        || die "$index does not match InRelease"
+    local package file sum
+    for package in $firmware_packages; do
+        read -r file sum < <(xz -dc "$fwcache/Packages.xz" | awk -v p="$package" \
+            '$1 == "Package:" {on = ($2 == p)} on && /^Filename:/ {f=$2}
+             on && /^SHA256:/ {print f, $2; exit}')
+        [[ -n $file ]] || die "$package is not in $suite non-free-firmware"
+        if [[ ! -d $fwcache/$(basename "$file" .deb) ]]; then
+            log "firmware: fetching $(basename "$file")"
+            curl -fsS --max-time 300 -o "$fwcache/pkg.deb" "$mirror/$file" || die "cannot fetch $file"
+            [[ $(sha256sum <"$fwcache/pkg.deb" | cut -d' ' -f1) == "$sum" ]] \
+                || die "$file does not match Packages"
+            dpkg-deb -x "$fwcache/pkg.deb" "$fwcache/$(basename "$file" .deb)"
+            rm -f "$fwcache/pkg.deb"
+        fi
+        ln -sfn "$(basename "$file" .deb)" "$fwcache/$package"
+    done
+}
+missing_fw=0
+for package in $firmware_packages; do [[ -d $fwcache/$package ]] || missing_fw=1; done
+if ((missing_fw)); then fetch_firmware; else log "firmware: cached ($fwcache)"; fi
+
 # --- stage 3: image -------------------------------------------------------------------------
 stage="$cache/stage"
 log "image: assembling in $stage"
@@ -231,6 +273,13 @@ done < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/modules.txt")
 ((${#missing[@]} == 0)) || die "modules not in $kernel_pkg: ${missing[*]} (edit image/modules.txt)"
 depmod -b "$stage" "$kver"
 cp "$kdir/root/boot/vmlinuz-$kver" "$out/vmlinuz.tmp"
+
+# Firmware files, per file (image/firmware.txt). The kernel loads them from /lib/firmware itself.
+while read -r package path; do
+    src="$fwcache/$package/lib/firmware/$path"
+    [[ -f $src ]] || die "firmware $path is not in $package (edit image/firmware.txt)"
+    install -D -m 0644 "$src" "$stage/usr/lib/firmware/$path"
+done < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/firmware.txt")
 
 # Agent, init and the DHCP client script.
 [[ -f $agent_dir/__init__.py ]] || die "$agent_dir is not a Python package"

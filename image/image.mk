@@ -6,7 +6,7 @@
 
 IMAGE_OUT := build/image
 IMAGE_AGENT := $(realpath $(or $(ARROW_AGENT_DIR),agent/arrow_agent))
-IMAGE_INPUTS := image/build.sh image/init image/udhcpc.script image/modules.txt \
+IMAGE_INPUTS := image/build.sh image/init image/udhcpc.script image/modules.txt image/firmware.txt \
 	$(shell find $(IMAGE_AGENT) -type f -name '*.py' 2>/dev/null | LC_ALL=C sort)
 
 # Make notices a changed file, but not a removed one: keep the list of inputs in a file that is

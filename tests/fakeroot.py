@@ -104,7 +104,8 @@ NUC_MACS = ["enp86s0:1c:69:7a:0a:1b:2c", "wlo1:60:dd:8e:12:34:56"]
 
 def nuc(root: FakeRoot) -> FakeRoot:
     """A NUC 11-like machine: dmidecode as captured under QEMU (baseboard serial BTTN20900ABC),
-    an Ethernet and a Wi-Fi NIC next to docker0 and lo, an NVMe disk, UEFI firmware, and the
+    an Ethernet and a Wi-Fi NIC (and their PCI functions) next to docker0 and lo, an NVMe disk,
+    UEFI firmware with Secure Boot on, a TPM 2.0, and the
     /proc files captured in the same guest. No ModemManager, no modem."""
     root.fixture(["dmidecode"], "dmidecode/qemu-nuc11tnhi5-smbios-placeholder-system-serial.txt")
     root.nic("enp86s0", "1c:69:7a:0a:1b:2c", driver="igc", pci="0000:56:00.0", speed="2500")
@@ -113,6 +114,20 @@ def nuc(root: FakeRoot) -> FakeRoot:
     root.nic("lo", "00:00:00:00:00:00", pci=None)
     root.disk("nvme0n1", sectors=500118192, model="Samsung SSD 980 250GB", serial="S64BNJ0R")
     root.file("/sys/firmware/efi/fw_platform_size", "64\n")
+    # Secure Boot on: 4 attribute bytes, then 1 (the layout efivarfs shows).
+    root.file(
+        "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c",
+        b"\x06\x00\x00\x00\x01",
+    )
+    root.file("/sys/class/tpm/tpm0/tpm_version_major", "2\n")
+    for bus, vendor, device, klass, driver in (
+        ("0000:00:14.3", "0x8086", "0xa0f0", "0x028000", "iwlwifi"),
+        ("0000:56:00.0", "0x8086", "0x15f3", "0x020000", "igc"),
+    ):
+        base = f"/sys/bus/pci/devices/{bus}"
+        root.file(f"{base}/vendor", f"{vendor}\n").file(f"{base}/device", f"{device}\n")
+        root.file(f"{base}/class", f"{klass}\n").file(f"{base}/revision", "0x01\n")
+        root.link(f"{base}/driver", f"../../../bus/pci/drivers/{driver}")
     root.file("/proc/cpuinfo", (FIXTURES / "proc/qemu-tcg-2cpu-cpuinfo.txt").read_bytes())
     root.file("/proc/meminfo", (FIXTURES / "proc/qemu-1g-meminfo.txt").read_bytes())
     root.file("/proc/cmdline", "BOOT_IMAGE=vmlinuz quiet\n")

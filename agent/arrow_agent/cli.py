@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--after", choices=AFTER_CHOICES, help="after success (arrow.after)")
     collect.add_argument("--deadline", metavar="S", help="seconds of retries (arrow.deadline)")
     collect.add_argument("--modem-wait", metavar="S", help="seconds to wait for ModemManager")
+    collect.add_argument("--lldp-wait", metavar="S", help="seconds to listen for LLDP (0: off)")
     collect.add_argument("--key-file", metavar="FILE", help="file holding the service key")
     collect.add_argument("--token-file", metavar="FILE", help="file holding a per-boot token")
     collect.add_argument(
@@ -154,6 +155,7 @@ def load_config(args: argparse.Namespace, environ: Mapping[str, str]) -> Config:
         "after": args.after,
         "deadline": args.deadline,
         "modem_wait": args.modem_wait,
+        "lldp_wait": args.lldp_wait,
         "key": _secret_file(args.key_file, "key"),
         "token": _secret_file(args.token_file, "token"),
     }
@@ -182,7 +184,9 @@ def collect_command(args: argparse.Namespace, environ: Mapping[str, str]) -> int
             )
             return EXIT_USAGE
 
-    inventory = collect_inventory(prefix=config.prefix, modem_wait=config.modem_wait)
+    inventory = collect_inventory(
+        prefix=config.prefix, modem_wait=config.modem_wait, lldp_wait=config.lldp_wait
+    )
     report(inventory)
     payload = {"inventory_data": inventory}
     if args.dry_run:

@@ -24,6 +24,7 @@ SOURCES = {
     "after": ("arrow.after", "ARROW_AFTER"),
     "deadline": ("arrow.deadline", "ARROW_DEADLINE"),
     "modem_wait": ("arrow.modem_wait", "ARROW_MODEM_WAIT"),
+    "lldp_wait": ("arrow.lldp_wait", "ARROW_LLDP_WAIT"),
 }
 SECRETS = frozenset({"key", "token"})
 
@@ -43,6 +44,7 @@ class Config:
     after: str = "reboot"
     deadline: float = 600.0  # seconds of submission retries
     modem_wait: float = 30.0  # seconds to wait for ModemManager when sysfs shows a modem
+    lldp_wait: float = 35.0  # seconds to listen for LLDP on linked ports (0: do not listen)
     origin: Mapping[str, str] = field(default_factory=dict)  # setting -> cmdline/env/flag
 
     @property
@@ -68,7 +70,8 @@ class Config:
         return (
             f"server {self.server or '(none)'} ({self.origin.get('server', 'default')}); "
             f"auth {auth}; prefix {self.prefix}; after {self.after}; "
-            f"deadline {self.deadline:g} s; modem wait {self.modem_wait:g} s"
+            f"deadline {self.deadline:g} s; modem wait {self.modem_wait:g} s; "
+            f"LLDP wait {self.lldp_wait:g} s"
         )
 
 
@@ -129,7 +132,7 @@ def _check(name: str, value: str, source: str) -> object:
         if value not in AFTER_CHOICES:
             raise ConfigError(f"{where} must be one of {', '.join(AFTER_CHOICES)}; got {value!r}")
         return value
-    try:  # deadline, modem_wait
+    try:  # deadline, modem_wait, lldp_wait
         seconds = float(value)
     except ValueError:
         seconds = -1.0

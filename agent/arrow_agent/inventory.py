@@ -9,13 +9,14 @@ everything else lives in the ``hardware`` object.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any, TypeVar
 
-from arrow_agent import __version__
-from arrow_agent.collectors import Failure, dmi, hardware, modem, net
+from arrow_agent import __version__, run
+from arrow_agent.collectors import Failure, dmi, hardware, lldp, modem, net, platform
 
 T = TypeVar("T")
 
@@ -41,17 +42,46 @@ def _guarded(name: str, failures: list[Failure], collect: Callable[[], T], empty
         return empty
 
 
+class _LldpListener:
+    """LLDP listening in a thread, so its window overlaps the other collectors' work.
+
+    A replayed machine (``--root``) has no network to listen on: nothing is listened to.
+    """
+
+    def __init__(self, linked: Sequence[str], wait_s: float) -> None:
+        self.failures: list[Failure] = []
+        self.neighbors: list[lldp.Neighbor] = []
+        self.thread = None
+        if run.get_root() is None and linked and wait_s > 0:
+            self.thread = threading.Thread(target=self._listen, args=(linked, wait_s))
+            self.thread.start()
+
+    def _listen(self, linked: Sequence[str], wait_s: float) -> None:
+        self.neighbors = _guarded(
+            lldp.NAME, self.failures, lambda: lldp.collect(self.failures, linked, wait_s=wait_s), []
+        )
+
+    def result(self, failures: list[Failure]) -> list[lldp.Neighbor]:
+        if self.thread is not None:
+            self.thread.join()
+        failures.extend(self.failures)
+        return self.neighbors
+
+
 def collect_inventory(
     *,
     prefix: str,
     modem_wait: float,
+    lldp_wait: float = lldp.DEFAULT_WAIT_S,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """The ``inventory_data`` object for this machine."""
     failures: list[Failure] = []
-    facts = _guarded(dmi.NAME, failures, lambda: dmi.collect(failures), dmi.DmiFacts())
+    dumps: list[str] = []
+    facts = _guarded(dmi.NAME, failures, lambda: dmi.collect(failures, dumps), dmi.DmiFacts())
     nics = _guarded(net.NAME, failures, lambda: net.collect(failures), [])
+    listener = _LldpListener([nic.name for nic in nics if nic.carrier], lldp_wait)
     modems = _guarded(
         modem.NAME,
         failures,
@@ -59,6 +89,10 @@ def collect_inventory(
         modem.ModemFacts(),
     )
     machine = _guarded(hardware.NAME, failures, lambda: hardware.collect(failures), {})
+    extra = _guarded(
+        platform.NAME, failures, lambda: platform.collect(failures, next(iter(dumps), None)), {}
+    )
+    neighbors = listener.result(failures)
 
     serial, sn_source = dmi.choose_serial(facts)
     pairs = net.mac_list(nics)
@@ -76,8 +110,10 @@ def collect_inventory(
             "agent_version": __version__,
             "dmi": facts.stripped(),
             **machine,
+            **extra,
             "nics": [asdict(nic) for nic in nics],
             "modem": modems.as_hardware(),
+            "lldp": [asdict(neighbor) for neighbor in neighbors],
             "collection_errors": [failure.as_dict() for failure in failures],
         },
     }

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import termios
+import tty
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -113,3 +115,16 @@ def write_sys(path: str, text: str) -> None:
     """Write *text* to a /proc or /sys file, such as ``/proc/sysrq-trigger``."""
     with sys_path(path).open("w") as handle:
         handle.write(text)
+
+
+def open_port(path: str) -> int:
+    """A modem control port (``/dev/ttyUSB2``, ``/dev/wwan0at0``) opened raw and non-blocking.
+
+    Under a root, ``/dev/X`` is ``DIR/dev/X`` (a test links it to a pseudo-terminal it drives).
+    Raises OSError like os.open() does.
+    """
+    fd = os.open(sys_path(path), os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    if os.isatty(fd):
+        tty.setraw(fd)
+        termios.tcflush(fd, termios.TCIOFLUSH)
+    return fd

@@ -48,6 +48,19 @@ def is_nested(value) -> bool:
 
 
 @register.filter
+def as_table(value) -> dict | None:
+    """A list of flat records (memory modules, PCI devices, disks, NICs, LLDP neighbours) as
+    {"columns": [...], "rows": [[...], ...]} for a readable table; None for anything else."""
+    if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
+        return None
+    columns: list[str] = []
+    for record in value:
+        columns += [key for key in record if key not in columns]
+    rows = [[change_value(record.get(key)) for key in columns] for record in value]
+    return {"columns": columns, "rows": rows}
+
+
+@register.filter
 def field_label(name: str) -> str:
     return str(name).replace("_", " ")
 

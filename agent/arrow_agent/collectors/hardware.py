@@ -29,6 +29,8 @@ class Disk:
     model: str | None = None
     serial: str | None = None
     rotational: bool | None = None
+    transport: str | None = None  # nvme, sata, sas/scsi, usb, virtio, mmc (ironic's names)
+    wwn: str | None = None
 
 
 def parse_cpuinfo(text: str) -> Parsed[Cpu]:
@@ -102,9 +104,25 @@ def read_disks() -> list[Disk]:
                 model=_value(f"{base}/device/model"),
                 serial=serial,
                 rotational={"1": True, "0": False}.get(rotational or ""),
+                transport=transport(name),
+                wwn=_value(f"{base}/device/wwid") or _value(f"{base}/wwid"),
             )
         )
     return disks
+
+
+def transport(name: str) -> str | None:
+    """How a disk is attached: from its name for NVMe, virtio and MMC, else from where its
+    sysfs device sits (under a USB port) and the vendor the SCSI layer reports ("ATA")."""
+    for prefix, kind in (("nvme", "nvme"), ("vd", "virtio"), ("mmcblk", "mmc")):
+        if name.startswith(prefix):
+            return kind
+    if "/usb" in str(run.sys_path(f"/sys/block/{name}").resolve()):
+        return "usb"
+    vendor = _value(f"/sys/block/{name}/device/vendor")
+    if vendor is None:
+        return None
+    return "sata" if vendor == "ATA" else "scsi"
 
 
 def boot_mode() -> str:

@@ -5,8 +5,10 @@ modems some time after boot, so when the kernel shows modem hardware the agent p
 ``mmcli -L`` until a deadline and then says "no modem from ModemManager after N s" explicitly.
 Without ModemManager, sysfs decides ``has_modem``: ``wwan*`` interfaces, ``/sys/class/wwan``,
 or a USB/PCI interface bound to a modem driver (cdc_ncm only next to a cdc-wdm control port, as
-USB Ethernet adapters use it too). An IMEI is sent only when it is exactly 15 digits; one that
-fails the Luhn check is sent anyway, with a warning.
+USB Ethernet adapters use it too). When there is a modem but ModemManager gave no IMEI, the
+modem's AT ports are asked (``atport``): IMEI, IMSI, ICCID, model and firmware revision. An IMEI
+is sent only when it is exactly 15 digits; one that fails the Luhn check is sent anyway, with a
+warning.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ import functools
 import re
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from arrow_agent import run
-from arrow_agent.collectors import Failure, Parsed, parse_guarded
+from arrow_agent.collectors import Failure, Parsed, atport, parse_guarded
 
 NAME = "modem"
 
@@ -58,15 +60,23 @@ class Modem:
 class ModemFacts:
     has_modem: bool = False
     imei: str | None = None
-    source: str = "none"  # "mmcli" or "sysfs": who decided has_modem
+    source: str = "none"  # "mmcli", "sysfs" (has_modem only) or "at" (the IMEI from an AT port)
     evidence: list[str] = field(default_factory=list)  # what sysfs showed
     modems: list[Modem] = field(default_factory=list)
+    at_ports: list[atport.AtFacts] = field(default_factory=list)  # what the AT ports said
 
     def as_hardware(self) -> dict[str, object]:
+        answered = [port for port in self.at_ports if port.imei] or self.at_ports
+        first = answered[0] if answered else None
         return {
             "source": self.source,
             "sysfs_evidence": self.evidence,
             "modems": [asdict(m) for m in self.modems],
+            "imsi": first.imsi if first else None,
+            "iccid": first.iccid if first else None,
+            "model": first.model if first else None,
+            "revision": first.revision if first else None,
+            "at_ports": [asdict(port) for port in self.at_ports],
         }
 
 
@@ -194,6 +204,26 @@ def parse_modem(index: int, text: str) -> Parsed[Modem]:
 
 
 def collect(
+    failures: list[Failure],
+    *,
+    wait_s: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ModemFacts:
+    """has_modem and the IMEI: ModemManager when it is there, else sysfs; then, when a modem is
+    there but no IMEI came, the modem's own AT ports (the default image has no ModemManager)."""
+    facts = from_modem_manager(failures, wait_s=wait_s, clock=clock, sleep=sleep)
+    if not facts.has_modem or facts.imei is not None:
+        return facts
+    answers = atport.collect(failures)
+    imei = next((port.imei for port in answers if port.imei), None)
+    if imei is not None and not luhn_ok(imei):
+        failures.append(Failure(NAME, "parse", f"IMEI {imei} fails the Luhn check; sent anyway"))
+    source = "at" if imei is not None else facts.source
+    return replace(facts, imei=imei, source=source, at_ports=answers)
+
+
+def from_modem_manager(
     failures: list[Failure],
     *,
     wait_s: float,

@@ -227,3 +227,25 @@ def test_every_sortable_column_sorts_a_searched_list(staff_client, orgs, sort):
     assert len(_listed(response)) == 3
     export = staff_client.get("/devices/export.csv", {"q": "02:aa:00:00:01", "sort": sort})
     assert len(b"".join(export.streaming_content).decode().splitlines()) == 4
+
+
+def test_detail_shows_lists_of_hardware_records_as_tables_not_json(staff_client):
+    hardware = {
+        "boot_mode": "UEFI",
+        "secure_boot": True,
+        "memory_modules": [
+            {"slot": "A1", "size_mb": 32768, "type": "DDR4", "serial": "3780385B"},
+            {"slot": "A2", "size_mb": 32768, "type": "DDR4", "serial": None},
+        ],
+        "lldp": [{"interface": "eno1", "system_name": "sw-rack7", "port_id": "Gi1/0/7"}],
+        "tpm": {"present": True, "version": 2},
+    }
+    device = DeviceFactory(hardware=hardware)
+    html = staff_client.get(f"/devices/{device.pk}/").content.decode()
+    assert 'data-testid="hw-memory_modules"' in html
+    assert '<th scope="col">size mb</th>' in html
+    assert "<td>3780385B</td>" in html
+    assert "<td>—</td>" in html  # a missing serial reads as a dash, not "None"
+    assert 'data-testid="hw-lldp"' in html
+    assert "<td>sw-rack7</td>" in html
+    assert '"slot"' not in html  # no JSON for the records

@@ -84,12 +84,90 @@ EXPECTED = {
         "dmidecode",
         "VMware Virtual Platform",
     ),
+    # Older and differently laid out dumps (glpi-agent's resources, nixos-facter issues).
+    "apple-macmini-2014-dmidecode37-platform-firmware.txt": (None, None, None),
+    "asus-windows7-junk-crlf.txt": ("MT7013K30709271", "bios", "ASUSTeK P8P67"),
+    "dell-fc640-two-base-boards-excerpt.txt": (None, None, "Dell 05YC4P"),
+    "dell-latitude-d610-dmidecode28.txt": ("D8XD62J", "dmidecode", "Dell Latitude D610"),
+    "dell-optiplex-fx170-blank-system-serial.txt": ("DHN39Q1", "chassis", "Dell OptiPlex FX170"),
+    "dell-poweredge-1600sc-dmidecode210-8-space.txt": (
+        "4V2VW0J",
+        "dmidecode",
+        "Dell PowerEdge 1600SC",
+    ),
+    "dell-poweredge-1800-dmidecode26-8-space.txt": ("2K1012J", "dmidecode", "Dell PowerEdge 1800"),
+    "dell-poweredge-r630.txt": ("2WF88P2", "dmidecode", "Dell PowerEdge R630"),
+    "dell-poweredge-r640-second.txt": ("6J29H63", "dmidecode", "Dell PowerEdge R640"),
+    "dell-poweredge-r710.txt": ("861YZ4J", "dmidecode", "Dell PowerEdge R710"),
+    "dell-poweredge-r720xd.txt": ("7PPDY12", "dmidecode", "Dell PowerEdge R720xd"),
+    "dell-precision-m4400-crlf.txt": ("HLG964J", "dmidecode", "Dell Precision M4400"),
+    "hp-pavilion-dv6-dmidecode210.txt": (
+        "CNF01207X6",
+        "dmidecode",
+        "Hewlett-Packard HP Pavilion dv6 Notebook PC",
+    ),
+    "hp-proliant-dl180-g6.txt": ("CZJ02901TG", "dmidecode", "HP ProLiant DL180 G6"),
+    "hp-proliant-dl360-g7-second.txt": ("CZJ1280RMQ", "dmidecode", "HP ProLiant DL360 G7"),
+    "hp-proliant-dl360-g7.txt": ("CZJ1280RQ2", "dmidecode", "HP ProLiant DL360 G7"),
+    "hp-proliant-ml350-g5-dmidecode22.txt": ("GB8814HE7S", "dmidecode", "HP ProLiant ML350 G5"),
+    "hyperv-2019-vm-8-space.txt": (
+        "3135-4298-3414-7021-8716-7514-85",
+        "dmidecode",
+        "Microsoft Virtual Machine",
+    ),
+    "ibm-8649-dmidecode22-two-line-handle.txt": ("KDMAH1Y", "dmidecode", "IBM -[86494jg]-"),
+    "ibm-x205-rhel21-information-block.txt": ("KBKGW40", "dmidecode", "IBM -[84803AX]-"),
+    "ibm-x226-dmidecode22-two-line-handle.txt": (
+        "KDXPC16",
+        "dmidecode",
+        "IBM eServer x226-[8488PCR]-",
+    ),
+    "microsoft-surface-go-2-no-blank-lines.txt": (
+        "48368130c2f8",
+        "dmidecode",
+        "Microsoft Surface Go 2",
+    ),
+    "oracle-server-x5-2-oda.txt": ("1634NM1100", "dmidecode", "ORACLE SERVER X5-2"),
+    "via-vt82c691-legacy-dmi20-8-space.txt": (None, None, "VIA Technologies VT82C691"),
+    "virtualbox-dmidecode22-8-space-indent.txt": (None, None, "innotek VirtualBox"),
+    "vmware-dmidecode27-vm.txt": (
+        "VMware-50 0c 23 94 04 63 a1 3c-0d d4 f5 37 a6 bb f0 a6",
+        "dmidecode",
+        "VMware Virtual Platform",
+    ),
+    "vmware-esx-rhel63-vm.txt": (
+        "VMware-56 4d 60 49 9d 7d 6e 8b-4a 41 7b 2d b1 47 ab a7",
+        "dmidecode",
+        "VMware Virtual Platform",
+    ),
+    "vmware-esx25-information-block.txt": (
+        "VMware-56 4d db dd 11 e3 8d 66-84 9e 15 8e 49 23 7c 97",
+        "dmidecode",
+        "VMware Virtual Platform",
+    ),
+    "vmware-rhel62-vm.txt": (
+        "VMware-42 1b ba bd 5f 4e af 7e-3a 56 b5 af 1c e1 a9 77",
+        "dmidecode",
+        "VMware Virtual Platform",
+    ),
+    "windows-2008-crlf-two-cpus.txt": (None, None, None),
+    "windows-2019-amd-epyc.txt": (None, None, None),
+}
+
+# Dumps that must say why they give no serial: a warning, never silent nulls.
+WARNINGS = {
+    "apple-macmini-2014-dmidecode37-platform-firmware.txt": "no System Information (type 1)",
+    "dell-fc640-two-base-boards-excerpt.txt": "no System Information (type 1)",
+    "windows-2008-crlf-two-cpus.txt": "no BIOS, System, Base Board or Chassis section",
+    "windows-2019-amd-epyc.txt": "no BIOS, System, Base Board or Chassis section",
 }
 
 
 def parse_dump(name: str) -> DmiFacts:
     parsed = dmi.parse((DUMPS / name).read_bytes().decode("utf-8"))
-    assert parsed.warnings == []
+    expected = [WARNINGS[name]] if name in WARNINGS else []
+    assert [w for w in parsed.warnings for e in expected if e in w] == parsed.warnings
+    assert len(parsed.warnings) == len(expected)
     return parsed.facts
 
 
@@ -311,3 +389,95 @@ def test_collect_without_any_dmi_source_records_both_failures(fake_root):
     assert dmi.collect(failures) == DmiFacts()
     assert [f.stage for f in failures] == ["read", "read"]
     assert "/sys/class/dmi/id" in failures[1].message
+
+
+def test_information_block_layout_reads_vendor_and_product_keys():
+    facts = parse_dump("ibm-x205-rhel21-information-block.txt")
+    assert facts.system_manufacturer == "IBM"
+    assert facts.system_product_name == "-[84803AX]-"
+    assert facts.baseboard_serial == "NA60B7Y0S3Q"
+    assert facts.bios_vendor == "IBM"
+    assert facts.bios_release_date == "12/11/2002"
+    assert facts.chassis_type == "Mini Tower"
+
+
+def test_two_line_handle_headers_give_the_type_of_each_record():
+    found = dmi.records((DUMPS / "ibm-x226-dmidecode22-two-line-handle.txt").read_text())
+    system = next(record for record in found if record.type == 1)
+    assert system.title == "System Information"
+    assert system.fields["Serial Number"] == "KDXPC16"
+
+
+def test_platform_firmware_title_of_dmidecode_37_is_the_bios():
+    facts = parse_dump("apple-macmini-2014-dmidecode37-platform-firmware.txt")
+    assert (facts.bios_vendor, facts.bios_version) == ("Apple Inc.", "481.0.0.0.0")
+
+
+def test_dump_without_blank_lines_between_records_keeps_them_apart():
+    facts = parse_dump("microsoft-surface-go-2-no-blank-lines.txt")
+    assert facts.bios_version == "1.0.05"
+    assert facts.system_serial == "48368130c2f8"
+    assert facts.baseboard_serial == "002460202151"
+
+
+def _reindent(text: str, base: str, step: str, newline: str) -> str:
+    """The dump with every line moved right by *base*, each tab level made *step*, and its
+    line ends changed."""
+    lines = []
+    for line in text.splitlines():
+        depth = len(line) - len(line.lstrip("\t"))
+        lines.append(base + step * depth + line.lstrip("\t") if line.strip() else "")
+    return newline.join(lines) + newline
+
+
+@pytest.mark.parametrize(
+    ("base", "step", "newline"),
+    [("", "\t", "\r\n"), ("", "  ", "\n"), (" " * 8, " " * 8, "\n"), ("\t", "\t", "\r\n")],
+    ids=["tabs and CRLF", "two spaces", "whole dump indented by 8 spaces", "whole dump by a tab"],
+)
+def test_any_consistent_indentation_and_line_end_reads_the_same(base, step, newline):
+    text = (DUMPS / "dell-poweredge-r640.txt").read_text()
+    expected = dmi.parse(text).facts
+    parsed = dmi.parse(_reindent(text, base, step, newline))
+    assert parsed.facts == expected
+    assert parsed.warnings == []
+
+
+def test_a_second_system_record_gives_the_serial_when_the_first_is_a_placeholder():
+    text = (
+        "Handle 0x0001, DMI type 1, 27 bytes\nSystem Information\n\tManufacturer: Acme\n"
+        "\tProduct Name: Sled\n\tSerial Number: To Be Filled By O.E.M.\n\n"
+        "Handle 0x0011, DMI type 1, 27 bytes\nSystem Information\n\tManufacturer: Other\n"
+        "\tSerial Number: NODE2SERIAL\n"
+    )
+    facts = dmi.parse(text).facts
+    assert (facts.system_manufacturer, facts.system_serial) == ("Acme", "NODE2SERIAL")
+
+
+def test_several_base_boards_use_the_first_one_for_the_spec():
+    facts = parse_dump("dell-fc640-two-base-boards-excerpt.txt")
+    assert facts.baseboard_product_name == "05YC4P"
+    assert dmi.choose_serial(facts) == (None, None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Handle 0x0001, DMI type 1, 27 bytes\nSysteminformationen\n\tHersteller: Acme\n"
+        "\tSeriennummer: 123\n",
+        "Fabricant: Acme\nNuméro de série: 4711\nVersion du BIOS: 1.0\n",
+    ],
+    ids=["type 1 record with unknown field names", "fields outside any record"],
+)
+def test_a_layout_that_is_not_understood_is_reported(text):
+    parsed = dmi.parse(text)
+    assert parsed.facts.system_serial is None
+    assert len(parsed.warnings) == 1
+    assert "layout not understood" in parsed.warnings[0]
+
+
+def test_collect_reports_a_dump_it_cannot_read_in_collection_errors(fake_root):
+    fake_root.command(["dmidecode"], "Fabricant: Acme\nNuméro de série: 4711\n")
+    failures: list[Failure] = []
+    dmi.collect(failures)
+    assert any("layout not understood" in f.message for f in failures if f.stage == "parse")

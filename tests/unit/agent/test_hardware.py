@@ -70,7 +70,7 @@ def test_disks_on_a_device_with_model_serial_size_and_rotation(fake_root):
     fake_root.disk("loop0", sectors=0, physical=False)
     fake_root.disk("dm-0", sectors=2048, physical=False)
     assert hardware.read_disks() == [
-        hardware.Disk("nvme0n1", 1000215216 * 512, "Samsung SSD 980", "S649NX0T", False),
+        hardware.Disk("nvme0n1", 1000215216 * 512, "Samsung SSD 980", "S649NX0T", False, "nvme"),
         hardware.Disk("sda", 1953525168 * 512, "WDC WD10EZEX", "WD-WCC3F1234", True),
     ]
 
@@ -105,3 +105,19 @@ def test_collect_on_the_captured_proc_files(fake_root):
     assert facts["cpu"] == {"model": "QEMU Virtual CPU version 2.5+", "cores": 2, "threads": 2}
     assert facts["disks"][0]["serial"] == "virtio-disk-1"
     assert failures == []
+
+
+def test_disk_transport_and_wwn(fake_root):
+    fake_root.disk("nvme0n1", sectors=100, model="Samsung SSD 980", serial="S64")
+    fake_root.file("/sys/block/nvme0n1/wwid", "eui.0025385b11b0a2c1\n")
+    fake_root.disk("sda", sectors=100, model="ST1000DM003")
+    fake_root.file("/sys/block/sda/device/vendor", "ATA     \n")
+    fake_root.file("/sys/block/sda/device/wwid", "naa.5000c500a1b2c3d4\n")
+    fake_root.disk("sdb", sectors=100, model="PERC H730")
+    fake_root.file("/sys/block/sdb/device/vendor", "DELL    \n")
+    disks = {d.name: (d.transport, d.wwn) for d in hardware.read_disks()}
+    assert disks == {
+        "nvme0n1": ("nvme", "eui.0025385b11b0a2c1"),
+        "sda": ("sata", "naa.5000c500a1b2c3d4"),
+        "sdb": ("scsi", None),
+    }

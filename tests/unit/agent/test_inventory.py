@@ -81,7 +81,27 @@ def test_inventory_of_a_nuc(fake_root):
     assert hardware["nics"][0]["speed_mbps"] == 2500
     assert hardware["disks"][0]["name"] == "nvme0n1"
     assert hardware["memory_bytes"] == 983496 * 1024
-    assert hardware["modem"] == {"source": "sysfs", "sysfs_evidence": [], "modems": []}
+    assert hardware["modem"] == {
+        "source": "sysfs",
+        "sysfs_evidence": [],
+        "modems": [],
+        "imsi": None,
+        "iccid": None,
+        "model": None,
+        "revision": None,
+        "at_ports": [],
+    }
+    assert hardware["secure_boot"] is True
+    assert hardware["tpm"] == {"present": True, "version": 2}
+    assert [
+        (d["bus"], d["vendor_id"], d["product_id"], d["class"], d["driver"])
+        for d in hardware["pci_devices"]
+    ] == [
+        ("0000:00:14.3", "8086", "a0f0", "028000", "iwlwifi"),
+        ("0000:56:00.0", "8086", "15f3", "020000", "igc"),
+    ]
+    assert [(m["slot"], m["size_mb"]) for m in hardware["memory_modules"]] == [("DIMM 0", 1024)]
+    assert hardware["lldp"] == []  # a replayed machine has no network to listen on
     # The fake NUC has neither ip nor ModemManager: sysfs suffices for both, and says so.
     assert [
         (e["collector"], e["stage"], e["message"].split(" (")[0])
@@ -100,13 +120,19 @@ def test_machine_without_any_identity_sends_nulls_and_says_why(fake_root):
     assert inventory["sn_source"] is None
     assert inventory["device_name"] is None
     errors = {(e["collector"], e["stage"]) for e in inventory["hardware"]["collection_errors"]}
-    assert errors == {("dmi", "read"), ("net", "read"), ("modem", "read"), ("hardware", "read")}
+    assert errors == {
+        ("dmi", "read"),
+        ("net", "read"),
+        ("modem", "read"),
+        ("hardware", "read"),
+        ("platform", "read"),
+    }
 
 
 def test_a_broken_collector_is_recorded_and_the_others_still_report(fake_root, monkeypatch):
     nuc(fake_root)
 
-    def broken(failures):
+    def broken(*args):
         raise KeyError("surprise")
 
     monkeypatch.setattr(dmi, "collect", broken)

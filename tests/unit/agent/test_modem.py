@@ -185,14 +185,15 @@ def test_modem_manager_gives_has_modem_and_imei(fake_root):
     assert failures == []
 
 
-def test_without_modem_manager_sysfs_decides_and_imei_is_null(fake_root):
+def test_without_modem_manager_or_an_at_port_sysfs_decides_and_imei_is_null(fake_root):
     usb_modem(fake_root)
     failures: list[Failure] = []
     facts = modem.collect(failures, wait_s=30)
     assert (facts.has_modem, facts.imei, facts.source) == (True, None, "sysfs")
     assert facts.evidence == ["network interface wwan0", "driver qmi_wwan bound to 1-1:1.4"]
     assert [f.message for f in failures] == [
-        f"mmcli: command not found (no commands/mmcli-L-K.txt under {fake_root.path})"
+        f"mmcli: command not found (no commands/mmcli-L-K.txt under {fake_root.path})",
+        "no AT port (/dev/wwan*at*, ttyUSB*, ttyACM*)",
     ]
 
 
@@ -216,7 +217,7 @@ def test_modem_hardware_that_modem_manager_never_lists_is_reported_after_the_wai
     fake_root.command(["mmcli", "-L", "-K"], "No modems were found\n")
     clock = FakeClock()
     failures: list[Failure] = []
-    facts = modem.collect(failures, wait_s=10, clock=clock, sleep=clock.sleep)
+    facts = modem.from_modem_manager(failures, wait_s=10, clock=clock, sleep=clock.sleep)
     assert (facts.has_modem, facts.imei, facts.source) == (True, None, "sysfs")
     assert clock.sleeps == [2.0] * 5
     assert failures == [
@@ -251,7 +252,7 @@ def test_modem_manager_not_running_yet_is_retried_then_reported(fake_root, monke
     monkeypatch.setattr(modem, "read_list", not_running)
     clock = FakeClock()
     failures: list[Failure] = []
-    facts = modem.collect(failures, wait_s=4, clock=clock, sleep=clock.sleep)
+    facts = modem.from_modem_manager(failures, wait_s=4, clock=clock, sleep=clock.sleep)
     assert (facts.has_modem, facts.source) == (True, "sysfs")
     assert clock.sleeps == [2.0, 2.0]
     assert [f.message for f in failures] == ["mmcli -L -K exited with status 1: couldn't find bus"]
@@ -260,7 +261,7 @@ def test_modem_manager_not_running_yet_is_retried_then_reported(fake_root, monke
 def test_a_modem_whose_details_fail_still_counts(fake_root):
     fake_root.fixture(["mmcli", "-L", "-K"], "mmcli/simcom-qualcomm-pac6070-list.txt")
     failures: list[Failure] = []
-    facts = modem.collect(failures, wait_s=0)
+    facts = modem.from_modem_manager(failures, wait_s=0)
     assert (facts.has_modem, facts.imei) == (True, None)
     assert [f.stage for f in failures] == ["read"]
 

@@ -65,3 +65,66 @@ def test_placeholders_seen_in_the_corpus_are_filtered(value):
 )
 def test_real_serials_pass(value):
     assert clean_serial(value) == value
+
+
+# Each family with values seen on real machines or in real firmware sources:
+# - the issue reports from 123 public captures ("Type1 - 123456", "1234567890", "SYS-1234567890",
+#   "#A123456789", "123456789000", "EVAL");
+# - Insyde's ApolloLake SMBIOS defaults (PcdType001Strings "Type1 - TBD by OEM;Type1 - 123456789");
+# - BlissOS's list of default serials it replaces ("ABCDEF0123456789", "0123456789ABCDEF");
+# - shared/corpus dmidecode dumps ("TBD by ODM", "SerNum0".."SerNum7", "OEM Define 3").
+FAMILIES = {
+    "vendor template": ["TBD by ODM", "SerNum3", "SerNum01", "OEM Define 3", "Default string"],
+    "counting sequence": [
+        "1234567890",
+        "123456789000",
+        "SYS-1234567890",
+        "#A123456789",
+        "MB-1234567890",
+        "ABCDEF0123456789",
+        "0123456789ABCDEF",
+        "9876543210",
+    ],
+    "Type<N> template": [
+        "Type1 - 123456",
+        "Type1 - 123456789",
+        "Type1 - TBD by OEM",
+        "Type2 - Board Serial Number",
+    ],
+    "evaluation marker": ["EVAL", "Eval", "Evaluation Board", "Engineering Sample"],
+}
+
+
+@pytest.mark.parametrize(
+    ("family", "value"),
+    [(family, value) for family, values in FAMILIES.items() for value in values],
+    ids=[f"{family}: {value}" for family, values in FAMILIES.items() for value in values],
+)
+def test_placeholder_families_are_filtered(family, value):
+    assert is_placeholder_serial(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "CZJ1280RQ2",
+        "48368130c2f8",
+        "QTFCQ57140285",
+        "S212101X7A18218",
+        "3135-4298-3414-7021-8716-7514-85",
+        "1234",  # too short to be a template run
+        "12345ABC",
+        "EVALBOARD1X",  # a word starting with the letters, not the marker
+        "Evanston1",
+        "Type1X",
+    ],
+)
+def test_real_serials_near_a_family_still_pass(value):
+    assert clean_serial(value) == value
+
+
+@given(st.integers(min_value=0, max_value=9), st.integers(min_value=6, max_value=20))
+def test_any_climbing_digit_run_of_six_or_more_is_a_placeholder(start, length):
+    run = "".join(str((start + i) % 10) for i in range(length))
+    assert is_placeholder_serial(run)
+    assert is_placeholder_serial(run[::-1])

@@ -1,0 +1,183 @@
+"""LLDP neighbours: which switch port each linked NIC is plugged into.
+
+Listens for LLDP frames (ethertype 0x88cc) on raw AF_PACKET sockets, on every linked port at
+once, for at most ``wait_s`` seconds (switches send every 30 s by default, so 35 s sees one).
+Stops as soon as every linked port has heard a neighbour, and at once when no port is linked.
+Decodes chassis id, port id, port description, system name and description, management
+address and the port VLAN id (IEEE 802.1 TLV). Knows nothing about the rest of the NIC.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import select
+import socket
+import struct
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from arrow_agent.collectors import Failure, Parsed
+
+NAME = "lldp"
+ETH_P_LLDP = 0x88CC
+LLDP_MULTICAST = bytes.fromhex("0180c200000e")
+DEFAULT_WAIT_S = 35.0
+_SOL_PACKET = 263
+_PACKET_ADD_MEMBERSHIP = 1
+_PACKET_MR_MULTICAST = 0
+
+
+@dataclass(frozen=True)
+class Neighbor:
+    """Field names follow ironic-python-agent's ``lldp`` processing (chassis_id, port_id...)."""
+
+    interface: str
+    chassis_id: str | None = None
+    port_id: str | None = None
+    port_description: str | None = None
+    system_name: str | None = None
+    system_description: str | None = None
+    management_address: str | None = None
+    vlan_id: int | None = None
+
+
+def _mac(data: bytes) -> str:
+    return ":".join(f"{b:02x}" for b in data)
+
+
+def _id_value(data: bytes) -> str | None:
+    """Chassis and port ids: subtype 4 (chassis) / 3 (port) is a MAC, 5 an address, else text."""
+    if not data:
+        return None
+    subtype, value = data[0], data[1:]
+    if len(value) == 6 and subtype in (3, 4):
+        return _mac(value)
+    if subtype == 5 and value:
+        return _address(value)
+    return value.decode("utf-8", errors="replace")
+
+
+def _address(data: bytes) -> str | None:
+    """An address with its IANA family byte (1 IPv4, 2 IPv6)."""
+    family, raw = data[0], data[1:]
+    if family == 1 and len(raw) == 4:
+        return str(ipaddress.IPv4Address(raw))
+    if family == 2 and len(raw) == 16:
+        return str(ipaddress.IPv6Address(raw))
+    return raw.hex() or None
+
+
+def tlvs(payload: bytes) -> list[tuple[int, bytes]]:
+    """The (type, value) pairs of an LLDPDU, up to the End TLV or the last whole TLV."""
+    found = []
+    offset = 0
+    while offset + 2 <= len(payload):
+        header = struct.unpack_from("!H", payload, offset)[0]
+        kind, length = header >> 9, header & 0x1FF
+        offset += 2
+        if kind == 0 or offset + length > len(payload):
+            break
+        found.append((kind, payload[offset : offset + length]))
+        offset += length
+    return found
+
+
+def parse_frame(interface: str, frame: bytes) -> Parsed[Neighbor | None]:
+    """The neighbour in one Ethernet frame; None with a warning when it is not LLDP."""
+    if len(frame) < 14 or struct.unpack_from("!H", frame, 12)[0] != ETH_P_LLDP:
+        return Parsed(None, [f"{interface}: frame is not LLDP"])
+    values: dict[str, object] = {}
+    for kind, value in tlvs(frame[14:]):
+        if kind in (1, 2):
+            values["chassis_id" if kind == 1 else "port_id"] = _id_value(value)
+        elif kind in (4, 5, 6):
+            name = {4: "port_description", 5: "system_name", 6: "system_description"}[kind]
+            values[name] = value.decode("utf-8", errors="replace")
+        elif kind == 8 and len(value) > 1 and "management_address" not in values:
+            values["management_address"] = _address(value[1 : 1 + value[0]])
+        elif kind == 127 and value[:3] == b"\x00\x80\xc2" and len(value) >= 6:
+            _dot1(value, values)
+    if "chassis_id" not in values:
+        return Parsed(None, [f"{interface}: LLDP frame without a chassis id"])
+    return Parsed(Neighbor(interface=interface, **values))  # type: ignore[arg-type]
+
+
+def _dot1(value: bytes, values: dict[str, object]) -> None:
+    """IEEE 802.1 TLVs: subtype 1 is the port VLAN id, subtype 3 a VLAN name (id first)."""
+    vid = struct.unpack_from("!H", value, 4)[0]
+    if value[3] == 1 and vid:
+        values["vlan_id"] = vid
+    elif value[3] == 3:
+        values.setdefault("vlan_id", vid)
+
+
+def open_socket(interface: str) -> socket.socket:
+    """A raw socket that receives LLDP frames on *interface* (joins the LLDP multicast group)."""
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_LLDP))
+    try:
+        sock.bind((interface, ETH_P_LLDP))
+        index = socket.if_nametoindex(interface)
+        mreq = struct.pack("iHH8s", index, _PACKET_MR_MULTICAST, 6, LLDP_MULTICAST)
+        sock.setsockopt(_SOL_PACKET, _PACKET_ADD_MEMBERSHIP, mreq)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def listen(
+    interfaces: Sequence[str],
+    failures: list[Failure],
+    *,
+    wait_s: float = DEFAULT_WAIT_S,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[Neighbor]:
+    """The first neighbour heard on each interface, within *wait_s* seconds in all."""
+    sockets: dict[socket.socket, str] = {}
+    for interface in interfaces:
+        try:
+            sockets[open_socket(interface)] = interface
+        except OSError as exc:
+            failures.append(Failure(NAME, "read", f"{interface}: {exc.strerror or exc}"))
+    heard: dict[str, Neighbor] = {}
+    deadline = clock() + wait_s
+    try:
+        while sockets and len(heard) < len(sockets):
+            left = deadline - clock()
+            if left <= 0:
+                break
+            for sock in select.select(list(sockets), [], [], left)[0]:
+                _receive(sock, sockets[sock], heard, failures)
+    finally:
+        for sock in sockets:
+            sock.close()
+    return [heard[name] for name in interfaces if name in heard]
+
+
+def _receive(
+    sock: socket.socket, interface: str, heard: dict[str, Neighbor], failures: list[Failure]
+) -> None:
+    try:
+        frame = sock.recv(9000)
+    except BlockingIOError:
+        return
+    parsed = parse_frame(interface, frame)
+    failures.extend(Failure(NAME, "parse", warning) for warning in parsed.warnings)
+    if parsed.facts is not None:
+        heard.setdefault(interface, parsed.facts)
+
+
+def collect(
+    failures: list[Failure], linked: Sequence[str], *, wait_s: float = DEFAULT_WAIT_S
+) -> list[Neighbor]:
+    """Neighbours of the linked physical NICs; no port linked means no wait at all."""
+    if not linked or wait_s <= 0:
+        return []
+    neighbors = listen(linked, failures, wait_s=wait_s)
+    silent = [name for name in linked if name not in {n.interface for n in neighbors}]
+    if silent:
+        message = f"no LLDP neighbour after {wait_s:g} s on {', '.join(silent)}"
+        failures.append(Failure(NAME, "read", message))
+    return neighbors

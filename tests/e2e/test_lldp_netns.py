@@ -1,0 +1,104 @@
+"""LLDP listening against a real lldpd in a network namespace the test creates.
+
+Each "switch" is lldpd in its own namespace on one end of a veth pair; the agent listens on the
+other end, in the test's namespace. The veth ends carry no address and no route.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from arrow_agent.collectors import Failure, lldp
+
+
+class Switch:
+    """lldpd in namespace *ns*, speaking every second on the far end of veth *port*."""
+
+    def __init__(self, tmp: Path, name: str, description: str | None) -> None:
+        tag = uuid.uuid4().hex[:6]
+        self.ns, self.port, far = f"arrowlldp-{tag}", f"al{tag}", f"sw{tag}"
+        self.proc: subprocess.Popen | None = None
+        sh(["ip", "netns", "add", self.ns])
+        sh(["ip", "link", "add", self.port, "type", "veth", "peer", "name", far])
+        sh(["ip", "link", "set", far, "netns", self.ns])
+        sh(["ip", "-n", self.ns, "link", "set", far, "up"])
+        sh(["ip", "link", "set", self.port, "up"])
+        if description is None:
+            return  # a linked port whose far end speaks no LLDP
+        conf = tmp / f"{tag}.conf"
+        conf.write_text(
+            f"configure system hostname {name}\nconfigure lldp tx-interval 1\n"
+            f'configure ports {far} lldp portdescription "{description}"\n'
+        )
+        lldpd = ["lldpd", "-d", "-k", "-I", far, "-u", str(tmp / f"{tag}.sock"), "-O", str(conf)]
+        with (tmp / f"{tag}.log").open("w") as log:
+            self.proc = subprocess.Popen(
+                ["ip", "netns", "exec", self.ns, *lldpd], stdout=subprocess.DEVNULL, stderr=log
+            )
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        subprocess.run(["ip", "link", "del", self.port], check=False)
+        subprocess.run(["ip", "netns", "del", self.ns], check=False)
+
+
+def sh(argv: list[str]) -> None:
+    subprocess.run(argv, check=True, capture_output=True)
+
+
+@pytest.fixture
+def switches():
+    """Builds switches on demand; removes their namespaces and links afterwards."""
+    if os.geteuid() != 0 or shutil.which("lldpd") is None:
+        pytest.fail("LLDP tests need root and lldpd (Debian package lldpd)")
+    # lldpd's lldpcli runs unprivileged: its socket and config must sit in a world-readable
+    # directory, which pytest's tmp_path (mode 0700) is not.
+    tmp_path = Path(tempfile.mkdtemp(prefix="arrow-lldp-"))
+    tmp_path.chmod(0o755)
+    made: list[Switch] = []
+
+    def make(name: str, description: str | None = "uplink") -> Switch:
+        made.append(Switch(tmp_path, name, description))
+        return made[-1]
+
+    yield make
+    for switch in made:
+        switch.close()
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_neighbours_of_two_ports_are_heard_at_once_and_listening_stops_early(switches):
+    first = switches("sw-rack7", "Gi1/0/7 rack 7")
+    second = switches("sw-rack8", "Gi1/0/8 rack 8")
+    failures: list[Failure] = []
+    started = time.monotonic()
+    heard = lldp.collect(failures, [first.port, second.port], wait_s=30)
+    elapsed = time.monotonic() - started
+    assert [(n.interface, n.system_name, n.port_description) for n in heard] == [
+        (first.port, "sw-rack7", "Gi1/0/7 rack 7"),
+        (second.port, "sw-rack8", "Gi1/0/8 rack 8"),
+    ]
+    assert all(n.chassis_id and n.port_id for n in heard)
+    assert failures == []
+    assert elapsed < 25  # stopped when both had answered, long before the 30 s window
+
+
+def test_a_linked_port_without_a_speaker_is_reported_after_the_bounded_wait(switches):
+    talking = switches("sw-rack7", "Gi1/0/7")
+    quiet = switches("unused", description=None)
+    failures: list[Failure] = []
+    started = time.monotonic()
+    heard = lldp.collect(failures, [talking.port, quiet.port], wait_s=4)
+    assert time.monotonic() - started < 15  # the 4 s window, with room for a loaded machine
+    assert [n.interface for n in heard] == [talking.port]
+    assert [f.message for f in failures] == [f"no LLDP neighbour after 4 s on {quiet.port}"]
