@@ -414,9 +414,7 @@ def test_non_finite_numbers_in_spec_capabilities_are_a_400_on_the_api(admin_clie
 
 
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "1e999"])
-def test_non_finite_numbers_in_spec_capabilities_are_a_form_error_in_the_portal(
-    staff_user, number
-):
+def test_non_finite_numbers_in_spec_capabilities_are_a_form_error_in_the_portal(staff_user, number):
     from django.test import Client
 
     from inventory.models import DeviceSpec

@@ -252,3 +252,86 @@ def test_a_conflicting_request_does_not_name_another_organizations_request(clien
     assert body["code"] == "mac_already_requested"
     assert body.get("request_id") is None
     assert f"#{mine.json()['id']}" not in body["detail"]
+
+
+# --- everything Org A's member can do, tried on Org B's objects ---
+
+
+def org_b_snapshot(org_b):
+    """Every fact of Org B's devices and requests a change could touch."""
+    devices = Device.objects.filter(organization=org_b).order_by("pk")
+    return {
+        "devices": [
+            (*b_state(d.pk), d.inventory_status, d.flagged_for_inventory, d.updated_at)
+            for d in devices
+        ],
+        "requests": sorted(
+            DeviceRequest.objects.filter(organization=org_b).values_list(
+                "pk", "status", "note", "updated_at"
+            )
+        ),
+        "request_macs": sorted(RequestMac.objects.values_list("request_id", "mac", "open")),
+    }
+
+
+def test_org_a_member_is_refused_everything_on_org_b_objects(client, two_orgs):
+    org_b, device = two_orgs["b"], two_orgs["device"]
+    b_request = DeviceRequest.objects.create(organization=org_b, note="b's")
+    RequestMac.objects.create(request=b_request, mac="02:bb:00:00:00:77")
+    before = org_b_snapshot(org_b)
+    member = two_orgs["users"]["a"]
+    api = api_for(client, member)
+    dev = f"/api/devices/{device.pk}"
+    b_body = {"organization": "Org B", "target_macs": ["02:bb:00:00:00:78"]}
+    api_attempts = [
+        ("get", dev, None, {404}),
+        ("patch", dev, {"name": "mine"}, {404}),
+        ("patch", dev, {"organization": "Org A"}, {404}),
+        ("post", f"{dev}/requeue-imaging", {}, {404}),
+        ("get", f"/api/requests/{b_request.pk}", None, {404}),
+        ("put", f"/api/requests/{b_request.pk}", {**b_body, "organization": "Org A"}, {404}),
+        ("post", "/api/requests", b_body, {404}),
+        ("post", "/api/requests", {"organization": "Org A", "target_macs": [B_MAC]}, {409}),
+        ("post", "/api/devices/quick-add",
+         {"mac_address": "02:bb:00:00:00:79", "organization": "Org B"}, {404}),
+        ("put", f"/api/organizations/{org_b.pk}", {"name": "taken"}, {403}),
+        ("delete", f"/api/organizations/{org_b.pk}", None, {403}),
+    ]  # fmt: skip
+    for method, path, body, statuses in api_attempts:
+        call = getattr(api, method)
+        response = call(path, body) if body is not None else call(path)
+        assert response.status_code in statuses, (method, path, response.content[:200])
+        # A 404 may echo the id that was asked for, never what the device is.
+        assert "b-prod-1" not in response.content.decode(), (method, path)
+        assert "B-SERIAL" not in response.content.decode(), (method, path)
+    listed = api.get("/api/devices").content.decode() + api.get("/api/requests").content.decode()
+    assert device.pk not in listed
+    assert "b's" not in listed
+    assert "Org B" not in api.get("/api/organizations").content.decode()
+    assert api.get("/api/boot-events").json() == []
+
+    portal = portal_for(member)
+    page = f"/devices/{device.pk}/"
+    portal_attempts = [
+        ("get", page, {}, 404),
+        ("post", f"{page}edit/", {"name": "mine", "organization": two_orgs["a"].pk}, 404),
+        ("post", f"{page}serial/", {"serial_number": "MINE"}, 404),
+        ("post", f"{page}reinventory/", {}, 404),
+        ("get", f"/requests/{b_request.pk}/", {}, 404),
+        ("post", f"/requests/{b_request.pk}/", {"organization": two_orgs["a"].pk,
+                                                "target_macs": "02:bb:00:00:00:77",
+                                                "status": "cancelled"}, 404),
+        ("get", f"/organizations/{org_b.pk}/", {}, 403),
+        ("get", "/submissions/", {}, 403),
+        ("get", "/audit/", {}, 403),
+    ]  # fmt: skip
+    for method, path, data, status in portal_attempts:
+        response = getattr(portal, method)(path, data)
+        assert response.status_code == status, (method, path)
+    listing = portal.get("/devices/").content.decode() + portal.get("/boots/").content.decode()
+    assert device.pk not in listing
+    bulk = portal.post(
+        "/devices/bulk-status/", {"device_ids": [device.pk], "new_status": "reviewed"}
+    )
+    assert bulk.status_code == 302
+    assert org_b_snapshot(org_b) == before
