@@ -75,6 +75,21 @@ def test_forty_wrong_passwords_lock_the_login_out(staff_user, settings):
     assert response.status_code == 302
 
 
+def test_an_operator_lifts_a_lockout_with_the_documented_command(staff_user):
+    from django.core.management import call_command
+
+    client = Client()
+    for _ in range(6):
+        client.post("/login/", {"username": "staff", "password": "wrong"})
+    assert (
+        client.post("/login/", {"username": "staff", "password": "pw-staff-1"}).status_code == 429
+    )
+    call_command("axes_reset_username", "staff", stdout=io.StringIO())
+    assert (
+        client.post("/login/", {"username": "staff", "password": "pw-staff-1"}).status_code == 302
+    )
+
+
 def test_a_few_wrong_passwords_then_the_right_one_still_works(staff_user):
     client = Client()
     for _ in range(3):
