@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("ARROW_VAR_DIR", BASE_DIR / "var"))
@@ -41,6 +43,12 @@ ALLOWED_HOSTS = [h for h in os.environ.get("ARROW_ALLOWED_HOSTS", "*").split(","
 DEVICE_LOOKUP_API_KEYS: tuple[str, ...] = tuple(
     key.strip() for key in _persisted("DEVICE_LOOKUP_API_KEY").split(",") if key.strip()
 )
+if not all(key.isascii() for key in DEVICE_LOOKUP_API_KEYS):
+    # HTTP headers reach Django decoded as Latin-1: a key outside ASCII could never match.
+    raise ImproperlyConfigured(
+        "DEVICE_LOOKUP_API_KEY holds a key with non-ASCII characters, which no device could "
+        "ever send as an HTTP header: use ASCII only (manage.py arrow_setup generates one)"
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -52,10 +60,13 @@ INSTALLED_APPS = [
     "ninja",
     "django_tables2",
     "django_filters",
+    "axes",
     "inventory",
 ]
 
 MIDDLEWARE = [
+    "arrow.middleware.TrustedProxyMiddleware",
+    "arrow.middleware.HostileInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -65,11 +76,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # The service endpoints (/api/inventory/, devices with the service key) run with only these in
 # production (arrow/wsgi.py): no sessions, cookies, messages, CSRF or logins concern a device.
 SERVICE_MIDDLEWARE = [
+    "arrow.middleware.TrustedProxyMiddleware",
+    "arrow.middleware.HostileInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
 ]
@@ -125,6 +140,18 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+AUTHENTICATION_BACKENDS = [
+    # Login throttling: refuses a login while its (username, client address) is locked out.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("ARROW_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("ARROW_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "arrow.middleware.request_client_address"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
@@ -145,6 +172,23 @@ WHITENOISE_USE_FINDERS = True
 
 # Submissions larger than this are refused before parsing (a device sends a few KiB).
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("ARROW_MAX_BODY_BYTES", str(256 * 1024)))
+
+# --- Production over HTTPS (docs/deployment.md) ---------------------------------------------------
+# ARROW_HTTPS=1: session and CSRF cookies only over HTTPS, HSTS, and HTTP redirected to HTTPS
+# except for devices (iPXE and the inventory image may speak plain HTTP on the boot network).
+# TLS ends at nginx; gunicorn's --forwarded-allow-ips makes its X-Forwarded-Proto believed.
+ARROW_HTTPS = _flag("ARROW_HTTPS")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = ARROW_HTTPS
+SECURE_SSL_REDIRECT = ARROW_HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^pxe/", r"^api/inventory/"]
+SECURE_HSTS_SECONDS = int(os.environ.get("ARROW_HSTS_SECONDS", "31536000")) if ARROW_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("ARROW_HSTS_INCLUDE_SUBDOMAINS", ARROW_HTTPS)
+SECURE_HSTS_PRELOAD = _flag("ARROW_HSTS_PRELOAD", ARROW_HTTPS)
+# Comma-separated addresses or networks of the proxies in front (nginx: 127.0.0.1). From those
+# only, the client's address is read from X-Forwarded-For (arrow/middleware.py).
+ARROW_TRUSTED_PROXIES = [
+    n.strip() for n in os.environ.get("ARROW_TRUSTED_PROXIES", "").split(",") if n.strip()
+]
 
 # --- Domain settings -------------------------------------------------------------------------
 # When on, check-mac answers needs_inventory for a MAC nobody registered (discovery mode).

@@ -7,15 +7,15 @@ the output. Errors are InventoryError, turned into JSON once in arrow/api.py.
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 from django.conf import settings
-from django.db.models import ProtectedError
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Status
+from ninja import Path, Query, Router, Status
 
-from inventory import selectors
+from inventory import authz, selectors
 from inventory.auth import AdminToken, BootTokenKey, ServiceKey
-from inventory.errors import Conflict, Forbidden, NotFound
+from inventory.errors import NotFound
 from inventory.models import Device, DeviceRequest, DeviceSpec, Organization
 from inventory.schemas import (
     BootEventOut,
@@ -52,6 +52,13 @@ from inventory.services.submission import (
 
 service = Router(tags=["inventory service"], auth=ServiceKey())
 admin = Router(tags=["admin"], auth=AdminToken())
+
+# Bounds of every id, page and filter parameter: beyond them nothing can match, and the database
+# should not be asked (an id past bigint, a page whose offset overflows, a 1 MB search).
+MAX_PAGE = 1_000_000
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+DeviceId = Annotated[str, Path(max_length=64)]
+Filter = Annotated[str | None, Query(None, max_length=200)]
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 503: ErrorOut}
 SERVICE_ERRORS = {**ERRORS, 413: ErrorOut}
@@ -129,6 +136,28 @@ def _declared_size(request: HttpRequest) -> int:
         return 0
 
 
+def _chunked(request: HttpRequest) -> bool:
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    return chunked and not request.META.get("CONTENT_LENGTH")
+
+
+def _read_body(request: HttpRequest, limit: int | None) -> tuple[bytes, int]:
+    """The body as received (of one over *limit*, its first JOURNAL_PREFIX_BYTES) and its size.
+
+    A chunked body has no Content-Length, so Django would read it as empty: it is read from the
+    server's (de-chunked) stream instead, up to one byte past the limit."""
+    if _chunked(request):
+        stream = request.environ["wsgi.input"]
+        raw = stream.read(limit + 1) if limit is not None else stream.read()
+        too_large = limit is not None and len(raw) > limit
+        return (raw[:JOURNAL_PREFIX_BYTES] if too_large else raw), len(raw)
+    size = _declared_size(request)
+    if limit is not None and size > limit:
+        # request.body refuses an oversized body; its first bytes still go to the journal.
+        return request.read(JOURNAL_PREFIX_BYTES), size
+    return request.body, size
+
+
 @service.post(
     "/submit",
     response={200: SubmitOut, **SERVICE_ERRORS},
@@ -138,16 +167,14 @@ def _declared_size(request: HttpRequest) -> int:
 def submit(request: HttpRequest):
     # No typed body on purpose: ninja would reject a malformed body before we could journal it.
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    size = _declared_size(request)
-    too_large = limit is not None and size > limit
+    raw, size = _read_body(request, limit)
     entry = submission_record(
-        # request.body refuses an oversized body; its first bytes still go to the journal.
-        raw=request.read(JOURNAL_PREFIX_BYTES) if too_large else request.body,
+        raw=raw,
         headers=dict(request.headers),
         remote_addr=request.META.get("REMOTE_ADDR"),
         credential=getattr(request, "arrow_credential", ""),
     )
-    if too_large:
+    if limit is not None and size > limit:
         submission_reject_too_large(entry=entry, size=size, limit=limit)
     return submission_process(
         entry=entry,
@@ -179,14 +206,12 @@ def update_status(request: HttpRequest, payload: UpdateStatusIn):
 
 
 def _staff_only(request: HttpRequest) -> None:
-    if not request.user.is_staff:
-        raise Forbidden("forbidden", "only staff may change organizations and specs")
+    authz.require_staff(request.user, "change organizations and specs")
 
 
 @admin.get("/organizations", response={200: list[OrganizationOut], **ERRORS})
 def organization_list(request):
-    orgs = selectors.visible_organizations(request.user)
-    return list(orgs if orgs is not None else Organization.objects.all())
+    return list(authz.restrict(Organization.objects.all(), request.user))
 
 
 @admin.post("/organizations", response={201: OrganizationOut, **ERRORS})
@@ -196,16 +221,16 @@ def organization_create(request, payload: OrganizationIn):
 
 
 @admin.put("/organizations/{org_id}", response={200: OrganizationOut, **ERRORS})
-def organization_edit(request, org_id: int, payload: OrganizationIn):
+def organization_edit(request, org_id: Id, payload: OrganizationIn):
     _staff_only(request)
     _exists(Organization, org_id, "organization")
     return catalog.organization_save(pk=org_id, actor=request.user, **payload.dict())
 
 
 @admin.delete("/organizations/{org_id}", response={204: None, **ERRORS})
-def organization_delete(request, org_id: int):
+def organization_delete(request, org_id: Id):
     _staff_only(request)
-    _delete(Organization, org_id, "organization")
+    catalog.catalog_delete(model=Organization, pk=org_id, actor=request.user)
     return Status(204, None)
 
 
@@ -221,16 +246,16 @@ def spec_create(request, payload: SpecIn):
 
 
 @admin.put("/specs/{spec_id}", response={200: SpecOut, **ERRORS})
-def spec_edit(request, spec_id: int, payload: SpecIn):
+def spec_edit(request, spec_id: Id, payload: SpecIn):
     _staff_only(request)
     _exists(DeviceSpec, spec_id, "spec")
     return catalog.spec_save(pk=spec_id, actor=request.user, **payload.dict())
 
 
 @admin.delete("/specs/{spec_id}", response={204: None, **ERRORS})
-def spec_delete(request, spec_id: int):
+def spec_delete(request, spec_id: Id):
     _staff_only(request)
-    _delete(DeviceSpec, spec_id, "spec")
+    catalog.catalog_delete(model=DeviceSpec, pk=spec_id, actor=request.user)
     return Status(204, None)
 
 
@@ -247,7 +272,7 @@ def _request_out(req: DeviceRequest) -> dict:
 
 
 @admin.get("/requests", response={200: list[RequestOut], **ERRORS})
-def request_list(request, status: str | None = None):
+def request_list(request, status: Filter = None):
     qs = selectors.request_queryset(request.user).select_related("organization", "spec")
     if status:
         qs = qs.filter(status=status)
@@ -256,12 +281,11 @@ def request_list(request, status: str | None = None):
 
 @admin.post("/requests", response={201: RequestOut, **ERRORS})
 def request_create(request, payload: RequestIn):
-    _check_org_access(request, payload.organization)
     return Status(201, _request_out(catalog.request_save(actor=request.user, **payload.dict())))
 
 
 @admin.get("/requests/{req_id}", response={200: RequestOut, **ERRORS})
-def request_get(request, req_id: int):
+def request_get(request, req_id: Id):
     req = selectors.request_queryset(request.user).filter(pk=req_id).first()
     if req is None:
         raise _not_found("request", req_id)
@@ -269,12 +293,8 @@ def request_get(request, req_id: int):
 
 
 @admin.put("/requests/{req_id}", response={200: RequestOut, **ERRORS})
-def request_edit(request, req_id: int, payload: RequestIn):
-    _check_org_access(request, payload.organization)
-    visible = selectors.request_queryset(request.user)
-    return _request_out(
-        catalog.request_save(pk=req_id, visible=visible, actor=request.user, **payload.dict())
-    )
+def request_edit(request, req_id: Id, payload: RequestIn):
+    return _request_out(catalog.request_save(pk=req_id, actor=request.user, **payload.dict()))
 
 
 # --- admin API: devices -------------------------------------------------------------------------
@@ -295,7 +315,6 @@ def _device_out(device: Device) -> dict:
 # "quick-add" would otherwise be taken for a device id (answering 405 to its POST).
 @admin.post("/devices/quick-add", response={201: DeviceOut, **ERRORS})
 def quick_add(request, payload: QuickAddIn):
-    _check_org_access(request, payload.organization)
     device = devices.device_quick_add(
         mac_address=payload.mac_address, organization=payload.organization, actor=request.user
     )
@@ -304,7 +323,6 @@ def quick_add(request, payload: QuickAddIn):
 
 @admin.post("/devices/quick-add/bulk", response={200: list[BulkLineOut], **ERRORS})
 def quick_add_bulk(request, payload: QuickAddBulkIn):
-    _check_org_access(request, payload.organization)
     lines = payload.macs if payload.macs is not None else (payload.csv or "")
     return devices.device_quick_add_bulk(
         macs=lines, organization=payload.organization, actor=request.user
@@ -314,15 +332,15 @@ def quick_add_bulk(request, payload: QuickAddBulkIn):
 @admin.get("/devices", response={200: list[DeviceOut], **ERRORS})
 def device_list(
     request,
-    q: str | None = None,
-    mac: str | None = None,
-    serial: str | None = None,
-    name: str | None = None,
-    organization: str | None = None,
-    inventory_status: str | None = None,
-    imaging_status: str | None = None,
+    q: Filter = None,
+    mac: Filter = None,
+    serial: Filter = None,
+    name: Filter = None,
+    organization: Filter = None,
+    inventory_status: Filter = None,
+    imaging_status: Filter = None,
     has_modem: bool | None = None,
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=MAX_PAGE),
     page_size: int = Query(50, ge=1, le=500),
 ):
     qs = selectors.device_list(
@@ -341,7 +359,7 @@ def device_list(
 
 
 @admin.get("/devices/{device_id}", response={200: DeviceDetailOut, **ERRORS})
-def device_detail(request, device_id: str):
+def device_detail(request, device_id: DeviceId):
     device = selectors.device_get(device_id=device_id, user=request.user)
     return {
         **_device_out(device),
@@ -374,29 +392,20 @@ def device_detail(request, device_id: str):
 
 
 @admin.patch("/devices/{device_id}", response={200: DeviceOut, **ERRORS})
-def device_edit(request, device_id: str, payload: DeviceEditIn):
+def device_edit(request, device_id: DeviceId, payload: DeviceEditIn):
     fields = payload.dict(exclude_unset=True)
-    if "organization" in fields:
-        _check_org_access(request, fields["organization"])
-    device = devices.device_update(
-        device_id=device_id,
-        actor=request.user,
-        visible=selectors.device_queryset(request.user),
-        **fields,
-    )
+    device = devices.device_update(device_id=device_id, actor=request.user, **fields)
     return _device_out(selectors.device_get(device_id=device.pk))
 
 
 @admin.post("/devices/{device_id}/requeue-imaging", response={200: DeviceOut, **ERRORS})
-def requeue_imaging(request, device_id: str):
-    device = device_imaging_requeue(
-        device_id=device_id, actor=request.user, visible=selectors.device_queryset(request.user)
-    )
+def requeue_imaging(request, device_id: DeviceId):
+    device = device_imaging_requeue(device_id=device_id, actor=request.user)
     return _device_out(selectors.device_get(device_id=device.pk))
 
 
 @admin.get("/boot-events", response={200: list[BootEventOut], **ERRORS})
-def boot_events(request, mac: str | None = None, limit: int = Query(100, ge=1, le=1000)):
+def boot_events(request, mac: Filter = None, limit: int = Query(100, ge=1, le=1000)):
     """Who tried to boot and what they were told (unknown MACs included)."""
     return list(selectors.boot_events(user=request.user, mac=mac)[:limit])
 
@@ -411,25 +420,3 @@ def _not_found(what: str, key):
 def _exists(model, pk, what: str) -> None:
     if not model.objects.filter(pk=pk).exists():
         raise _not_found(what, pk)
-
-
-def _delete(model, pk, what: str) -> None:
-    obj = model.objects.filter(pk=pk).first()
-    if obj is None:
-        raise _not_found(what, pk)
-    try:
-        obj.delete()
-    except ProtectedError:
-        raise Conflict(f"{what}_in_use", f"{what} {obj} is still in use", field="id") from None
-
-
-def _check_org_access(request, organization: str | None) -> None:
-    """A member of an organization may act only within it (staff: anywhere)."""
-    if organization in (None, ""):
-        return
-    orgs = selectors.visible_organizations(request.user)
-    if orgs is None:
-        return
-    org = devices.organization_by_name(organization)
-    if not orgs.filter(pk=org.pk).exists():
-        raise _not_found("organization", organization)

@@ -66,4 +66,5 @@ class HistoryKind(models.TextChoices):
 class AuditAction(models.TextChoices):
     CREATED = "created", "Created"
     UPDATED = "updated", "Updated"
+    DELETED = "deleted", "Deleted"
     RESOLVED = "resolved", "Resolved"

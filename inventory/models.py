@@ -277,10 +277,22 @@ class BootToken(models.Model):
 
     mac = models.CharField(max_length=17, db_index=True)
     token_hash = models.CharField(max_length=64, unique=True)
+    # The token is derived from this and SECRET_KEY, so that a device booting again within the
+    # token's life gets the same one (one live token per MAC) while a dump alone yields none.
+    nonce = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
     used_at = models.DateTimeField(null=True, blank=True)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mac"],
+                condition=Q(used_at__isnull=True),
+                name="inventory_boottoken_one_unused_per_mac",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"token for {self.mac}"

@@ -8,11 +8,13 @@ login-exempt, and may be limited to source networks (ARROW_PXE_ALLOWED_NETWORKS)
 from __future__ import annotations
 
 import ipaddress
+import logging
 import mimetypes
 import re
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.db import InterfaceError, OperationalError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET, require_safe
 
@@ -22,6 +24,7 @@ from inventory.ipxe import with_retries
 from inventory.services.boot import BootAction
 from inventory.services.pxe import PxeAnswer, pxe_boot
 
+log = logging.getLogger(__name__)
 IMAGE_FILES = ("vmlinuz", "initrd.img")
 IPXE_FILES = ("snponly.efi", "ipxe.efi")  # what UEFI HTTP Boot clients are sent to
 
@@ -96,10 +99,29 @@ def boot_script(request: HttpRequest) -> HttpResponse:
     mac = request.GET.get("mac", "")
     try:
         answer = pxe_boot(mac_text=mac, remote_addr=remote)
+    except (OperationalError, InterfaceError):
+        return database_unavailable_script(request)
     except InventoryError as exc:
         # iPXE shows the status of a failed fetch; a person with curl reads the body.
         return _script([f"echo ARROW: {_say(exc.field or '')}: {_say(exc.message)}", "exit"], 400)
     return _script(render_script(answer, _base_url(request)))
+
+
+RETRY_SECONDS = 30
+
+
+def database_unavailable_script(request: HttpRequest) -> HttpResponse:
+    """While the database is down: a 200 script (iPXE runs no script from an error answer) that
+    waits and asks again, so that a rack powered on during an outage boots once it is back."""
+    log.error("boot endpoint: database unavailable; told the device to retry")
+    again = f"{_base_url(request)}/pxe/boot.ipxe?mac=${{netX/mac}}"
+    return _script(
+        [
+            f"echo ARROW: the inventory service is unavailable; retrying in {RETRY_SECONDS} s",
+            f"sleep {RETRY_SECONDS}",
+            f"chain --replace {again} || exit 1",
+        ]
+    )
 
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")

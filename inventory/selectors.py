@@ -7,6 +7,8 @@ from datetime import timedelta
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from inventory import authz
+from inventory.authz import CHANGE, VIEW, Action, restrict
 from inventory.choices import HistoryKind, ImagingStatus, InventoryStatus, SubmissionOutcome
 from inventory.errors import NotFound
 from inventory.models import (
@@ -22,27 +24,15 @@ from inventory.models import (
     Submission,
 )
 from inventory.services.macs import InvalidMac, normalize_mac
+from inventory.services.validation import lookup_key
 
 
-def visible_organizations(user) -> QuerySet[Organization] | None:
-    """None for staff (everything); otherwise the organizations the user belongs to."""
-    if user.is_staff or user.is_superuser:
-        return None
-    return Organization.objects.filter(memberships__user=user)
+def device_queryset(user=None, action: Action = VIEW) -> QuerySet[Device]:
+    return restrict(Device.objects.all(), user, action)
 
 
-def _scoped(qs: QuerySet, user) -> QuerySet:
-    """*qs* limited to the organizations *user* belongs to (no limit for staff or no user)."""
-    orgs = visible_organizations(user) if user is not None else None
-    return qs if orgs is None else qs.filter(organization__in=orgs)
-
-
-def device_queryset(user=None) -> QuerySet[Device]:
-    return _scoped(Device.objects.all(), user)
-
-
-def request_queryset(user=None) -> QuerySet[DeviceRequest]:
-    return _scoped(DeviceRequest.objects.all(), user)
+def request_queryset(user=None, action: Action = VIEW) -> QuerySet[DeviceRequest]:
+    return restrict(DeviceRequest.objects.all(), user, action)
 
 
 def device_search_q(text: str) -> Q:
@@ -101,7 +91,7 @@ def device_get(*, device_id: str, user=None) -> Device:
         device_queryset(user)
         .select_related("spec", "organization", "request")
         .prefetch_related("macs")
-        .filter(pk=device_id)
+        .filter(pk=lookup_key(device_id, field="device_id"))
         .first()
     )
     if device is None:
@@ -119,9 +109,7 @@ def device_submissions(device: Device) -> QuerySet[Submission]:
 
 def boot_events(*, user=None, mac: str | None = None) -> QuerySet[BootEvent]:
     """Boot requests, newest first. Organization members see only their devices' boots."""
-    qs = BootEvent.objects.all()
-    if user is not None and visible_organizations(user) is not None:
-        qs = qs.filter(device__in=device_queryset(user))
+    qs = restrict(BootEvent.objects.all(), user)
     if mac:
         qs = qs.filter(mac=normalize_mac(mac, field="mac"))
     return qs.order_by("-at", "-id")
@@ -135,8 +123,7 @@ ATTENTION_OUTCOMES = (SubmissionOutcome.CONFLICT, SubmissionOutcome.REJECTED)
 
 def organization_choices(user) -> QuerySet[Organization]:
     """The organizations *user* may pick in a form (staff: all)."""
-    orgs = visible_organizations(user)
-    return Organization.objects.all() if orgs is None else orgs
+    return authz.organizations(user, CHANGE)
 
 
 def device_status_counts(user=None) -> dict[str, list[tuple[str, str, int]]]:
@@ -156,7 +143,7 @@ def device_status_counts(user=None) -> dict[str, list[tuple[str, str, int]]]:
 def latest_inventories(user=None, *, limit: int = 10) -> QuerySet[DeviceHistory]:
     """The latest inventory entries (a device created or changed by a submission)."""
     return (
-        DeviceHistory.objects.filter(kind=HistoryKind.INVENTORY, device__in=device_queryset(user))
+        restrict(DeviceHistory.objects.filter(kind=HistoryKind.INVENTORY), user)
         .select_related("device", "device__spec", "submission")
         .order_by("-created_at", "-id")[:limit]
     )
@@ -173,8 +160,9 @@ def flagged_devices(user=None) -> QuerySet[Device]:
     )
 
 
-def submission_queryset(*, outcomes=None) -> QuerySet[Submission]:
-    qs = Submission.objects.select_related("device", "resolved_by")
+def submission_queryset(*, user=None, outcomes=None) -> QuerySet[Submission]:
+    """The journal: staff only (a raw body may name any organization's device)."""
+    qs = restrict(Submission.objects.select_related("device", "resolved_by"), user)
     if outcomes:
         qs = qs.filter(outcome__in=list(outcomes))
     return qs.order_by("-received_at", "-id")
@@ -191,8 +179,8 @@ def submission_attention_counts(*, rejected_days: int = 7) -> dict[str, int]:
     }
 
 
-def submission_get(*, submission_id: int) -> Submission:
-    entry = submission_queryset().filter(pk=submission_id).first()
+def submission_get(*, submission_id: int, user=None) -> Submission:
+    entry = submission_queryset(user=user).filter(pk=submission_id).first()
     if entry is None:
         raise NotFound("unknown_submission", f"no submission #{submission_id}", field="id")
     return entry
@@ -226,8 +214,11 @@ def organization_list() -> QuerySet[Organization]:
     ).order_by("name")
 
 
-def audit_entries(*, object_type: str | None = None, object_id=None) -> QuerySet[AuditEntry]:
-    qs = AuditEntry.objects.select_related("actor")
+def audit_entries(
+    *, user=None, object_type: str | None = None, object_id=None
+) -> QuerySet[AuditEntry]:
+    """The audit trail: staff only."""
+    qs = restrict(AuditEntry.objects.select_related("actor"), user)
     if object_type:
         qs = qs.filter(object_type=object_type)
     if object_id is not None:

@@ -1,8 +1,24 @@
 """The portal's URLs, mounted at / by arrow/urls.py (namespace "portal")."""
 
-from django.urls import path
+from django.urls import path, register_converter
 
 from inventory.portal import views
+
+
+class IdConverter:
+    """A database id: 1 to 18 digits, so that no URL asks the database for a number past
+    bigint (a 404, as for any id that names nothing)."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "id")
 
 app_name = "portal"
 
@@ -23,17 +39,17 @@ urlpatterns = [
     path("quick-add/bulk/", views.quick_add_bulk, name="quick_add_bulk"),
     path("requests/", views.request_list, name="request_list"),
     path("requests/new/", views.request_create, name="request_create"),
-    path("requests/<int:request_id>/", views.request_detail, name="request_detail"),
+    path("requests/<id:request_id>/", views.request_detail, name="request_detail"),
     path("organizations/", views.organization_list, name="organization_list"),
     path("organizations/new/", views.organization_create, name="organization_create"),
-    path("organizations/<int:org_id>/", views.organization_edit, name="organization_edit"),
+    path("organizations/<id:org_id>/", views.organization_edit, name="organization_edit"),
     path("specs/", views.spec_list, name="spec_list"),
     path("specs/new/", views.spec_create, name="spec_create"),
-    path("specs/<int:spec_id>/", views.spec_detail, name="spec_detail"),
+    path("specs/<id:spec_id>/", views.spec_detail, name="spec_detail"),
     path("submissions/", views.submission_list, name="submission_list"),
-    path("submissions/<int:submission_id>/", views.submission_detail, name="submission_detail"),
+    path("submissions/<id:submission_id>/", views.submission_detail, name="submission_detail"),
     path(
-        "submissions/<int:submission_id>/resolve/",
+        "submissions/<id:submission_id>/resolve/",
         views.submission_resolve,
         name="submission_resolve",
     ),

@@ -23,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
-from inventory import selectors
+from inventory import authz, selectors
 from inventory.errors import Conflict, InventoryError, NotFound
 from inventory.portal import filters, forms, tables
 from inventory.services import catalog, devices, status, submission
@@ -35,7 +35,7 @@ PER_PAGE = 50
 def staff_required(view):
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not request.user.is_staff:
+        if not authz.is_staff(request.user):
             raise PermissionDenied("staff only")
         return view(request, *args, **kwargs)
 
@@ -55,13 +55,11 @@ def _table(request, table):
 
 
 def _device_link(user, device_id: str | None) -> str:
-    """A link to the device when *user* may see it, else its plain id."""
-    if not device_id:
+    """A link to the device when *user* may see it, else nothing (another organization's)."""
+    if not authz.visible_device_id(user, device_id):
         return ""
-    if selectors.device_queryset(user).filter(pk=device_id).exists():
-        url = reverse("portal:device_detail", args=[device_id])
-        return format_html('<a href="{}" class="alert-link">{}</a>', url, device_id)
-    return format_html("{} (another organization)", device_id)
+    url = reverse("portal:device_detail", args=[device_id])
+    return format_html('<a href="{}" class="alert-link">{}</a>', url, device_id)
 
 
 # --- dashboard ---------------------------------------------------------------------------------
@@ -76,9 +74,9 @@ def dashboard(request):
         "flagged_total": selectors.flagged_devices(user).count(),
     }
     if user.is_staff:
-        context["attention"] = selectors.submission_queryset(outcomes=selectors.ATTENTION_OUTCOMES)[
-            :8
-        ]
+        context["attention"] = selectors.submission_queryset(
+            user=user, outcomes=selectors.ATTENTION_OUTCOMES
+        )[:8]
         context["attention_counts"] = selectors.submission_attention_counts()
     return render(request, "portal/dashboard.html", context)
 
@@ -191,7 +189,6 @@ def device_bulk_status(request):
             device_ids=form.cleaned_data["device_ids"],
             new_status=form.cleaned_data["new_status"],
             actor=request.user,
-            visible=selectors.device_queryset(request.user),
         )
     except InventoryError as exc:
         messages.error(request, exc.message)
@@ -242,7 +239,6 @@ def device_serial(request, device_id: str):
                 device_id=device.pk,
                 serial_number=form.cleaned_data["serial_number"],
                 actor=request.user,
-                visible=selectors.device_queryset(request.user),
             )
         except InventoryError as exc:
             forms.add_service_error(form, exc)
@@ -273,12 +269,7 @@ def device_edit(request, device_id: str):
             fields["organization"] = changed["organization"]
         try:
             if fields:
-                devices.device_update(
-                    device_id=device.pk,
-                    actor=request.user,
-                    visible=selectors.device_queryset(request.user),
-                    **fields,
-                )
+                devices.device_update(device_id=device.pk, actor=request.user, **fields)
         except InventoryError as exc:
             forms.add_service_error(form, exc)
         else:
@@ -292,9 +283,7 @@ def device_edit(request, device_id: str):
 @require_POST
 def device_reinventory(request, device_id: str):
     try:
-        devices.device_flag_for_inventory(
-            device_id=device_id, actor=request.user, visible=selectors.device_queryset(request.user)
-        )
+        devices.device_flag_for_inventory(device_id=device_id, actor=request.user)
     except NotFound as exc:
         raise Http404(exc.message) from None
     messages.success(request, "Flagged: the device will be inventoried on its next network boot.")
@@ -347,12 +336,14 @@ def quick_add(request):
             if exc.code != "mac_already_registered":
                 forms.add_service_error(form, exc)
             else:
+                device_id = exc.extra.get("device_id")
                 messages.warning(
                     request,
                     format_html(
-                        "MAC <code>{}</code> is already known: device {}. It was not added again.",
+                        "MAC <code>{}</code> is already registered{}{}. It was not added again.",
                         exc.extra.get("mac", ""),
-                        _device_link(request.user, exc.extra.get("device_id")),
+                        ": device " if device_id else "",
+                        _device_link(request.user, device_id),
                     ),
                 )
                 return redirect("portal:quick_add")
@@ -425,7 +416,6 @@ def _request_save(request, form, pk=None):
         target_macs=data["target_macs"],
         status=data["status"],
         note=data["note"],
-        visible=selectors.request_queryset(request.user),
         actor=request.user,
     )
 
@@ -588,7 +578,7 @@ def spec_detail(request, spec_id: int):
 @staff_required
 def submission_list(request):
     journal = filters.SubmissionFilter(
-        request.GET, queryset=selectors.submission_queryset(), request=request
+        request.GET, queryset=selectors.submission_queryset(user=request.user), request=request
     )
     table = _table(request, tables.SubmissionTable(journal.qs))
     return render(request, "portal/submission_list.html", {"filter": journal, "table": table})
@@ -596,7 +586,7 @@ def submission_list(request):
 
 def _submission_page(request, entry, form=None, status_code=200):
     candidates = list(
-        selectors.device_queryset()
+        selectors.device_queryset(request.user)
         .filter(pk__in=entry.conflict_device_ids or [])
         .select_related("spec", "organization")
         .prefetch_related("macs")
@@ -609,14 +599,14 @@ def _submission_page(request, entry, form=None, status_code=200):
 
 @staff_required
 def submission_detail(request, submission_id: int):
-    entry = _or_404(selectors.submission_get, submission_id=submission_id)
+    entry = _or_404(selectors.submission_get, submission_id=submission_id, user=request.user)
     return _submission_page(request, entry)
 
 
 @staff_required
 @require_POST
 def submission_resolve(request, submission_id: int):
-    entry = _or_404(selectors.submission_get, submission_id=submission_id)
+    entry = _or_404(selectors.submission_get, submission_id=submission_id, user=request.user)
     form = forms.ResolveForm(request.POST, device_ids=entry.conflict_device_ids or [])
     if form.is_valid():
         try:
@@ -645,7 +635,8 @@ def submission_resolve(request, submission_id: int):
 @staff_required
 def audit_list(request):
     object_type = request.GET.get("type") or None
-    table = _table(request, tables.AuditTable(selectors.audit_entries(object_type=object_type)))
+    entries = selectors.audit_entries(user=request.user, object_type=object_type)
+    table = _table(request, tables.AuditTable(entries))
     context = {
         "table": table,
         "device_changes": selectors.device_changes_by_people(limit=50),

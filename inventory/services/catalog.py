@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils.text import slugify
 
+from inventory import authz
 from inventory.choices import OPEN_REQUEST_STATUSES, AuditAction, RequestStatus
 from inventory.errors import Conflict, NotFound, ValidationFailed
-from inventory.models import DeviceRequest, DeviceSpec, Organization, RequestMac
+from inventory.models import DeviceMac, DeviceRequest, DeviceSpec, Organization, RequestMac
 from inventory.services.audit import audit_diff, audit_record
-from inventory.services.devices import organization_by_name
+from inventory.services.devices import mac_registered, organization_by_name
 from inventory.services.macs import normalize_mac
-from inventory.services.validation import hardware_problem, storable_problem, text_problem
+from inventory.services.validation import free_form_problem, storable_problem, text_problem
 
 
 def _refuse(field: str, problem: tuple[str, str] | None) -> None:
@@ -96,6 +98,32 @@ def organization_save(
     return org
 
 
+@transaction.atomic
+def catalog_delete(*, model, pk: int, actor=None) -> None:
+    """Deletes an organization or a device spec, audited like every other change; 409 while
+    something still uses it."""
+    object_type = "organization" if model is Organization else "spec"
+    obj = model.objects.select_for_update().filter(pk=pk).first()
+    if obj is None:
+        raise NotFound(f"unknown_{object_type}", f"no {object_type} {pk!r}", field="id")
+    facts = _organization_facts(obj) if model is Organization else _spec_facts(obj)
+    try:
+        with transaction.atomic():
+            obj.delete()
+    except ProtectedError:
+        raise Conflict(
+            f"{object_type}_in_use", f"{object_type} {obj} is still in use", field="id"
+        ) from None
+    audit_record(
+        actor=actor,
+        object_type=object_type,
+        object_id=pk,
+        object_repr=str(obj),
+        action=AuditAction.DELETED,
+        changes={k: [v, None] for k, v in facts.items()},
+    )
+
+
 def _patterns(value: object) -> list[str]:
     if value in (None, ""):
         return []
@@ -124,8 +152,8 @@ def spec_save(
         raise ValidationFailed(
             [{"field": "capabilities", "code": "type", "message": "must be an object"}]
         )
-    if capabilities:
-        _refuse("capabilities", hardware_problem(capabilities))
+    if capabilities and (problem := free_form_problem(capabilities, "capabilities")):
+        raise ValidationFailed([problem])
     imaging_url = _optional_text(imaging_url, "imaging_url")
     spec = DeviceSpec() if not pk else DeviceSpec.objects.select_for_update().filter(pk=pk).first()
     if spec is None:
@@ -175,11 +203,12 @@ def request_save(
     status: object = None,
     note: str = "",
     pk: int | None = None,
-    visible=None,
     actor=None,
 ) -> DeviceRequest:
-    """Creates or edits a device request; a MAC is the target of at most one open request."""
+    """Creates or edits a device request; a MAC is the target of at most one open request, and
+    only of a request whose organization may take the device holding it (see `_check_targets`)."""
     org = organization_by_name(organization)
+    authz.require_organization(actor, org)
     macs = _macs(target_macs)
     spec_obj = None
     if spec not in (None, ""):
@@ -189,7 +218,7 @@ def request_save(
         if spec_obj is None:
             raise NotFound("unknown_spec", f"no device spec {spec!r}", field="spec")
     if pk:
-        base = visible if visible is not None else DeviceRequest.objects.all()
+        base = authz.restrict(DeviceRequest.objects.all(), actor, authz.CHANGE)
         req = base.select_for_update().filter(pk=pk).first()
         if req is None:
             raise NotFound("unknown_request", f"no device request {pk}", field="id")
@@ -213,19 +242,8 @@ def request_save(
     req.organization, req.spec, req.note = org, spec_obj, note or ""
     req.save()
     is_open = req.status in OPEN_REQUEST_STATUSES
-    taken = (
-        RequestMac.objects.filter(mac__in=macs, open=True)
-        .exclude(request=req)
-        .values_list("mac", "request_id")
-    )
-    if is_open and taken:
-        mac, other = taken[0]
-        raise Conflict(
-            "mac_already_requested",
-            f"MAC {mac} is already the target of open request #{other}",
-            field="target_macs",
-            request_id=other,
-        )
+    if is_open:
+        _check_targets(macs, req, actor)
     RequestMac.objects.filter(request=req).exclude(mac__in=macs).delete()
     existing = set(RequestMac.objects.filter(request=req).values_list("mac", flat=True))
     RequestMac.objects.bulk_create(
@@ -240,6 +258,34 @@ def request_save(
         after=_request_facts(req, sorted(macs)),
     )
     return req
+
+
+def _check_targets(macs: list[str], req: DeviceRequest, actor) -> None:
+    """An open request may target a MAC that no device holds, or one whose device *actor* may
+    see and that belongs to no other organization; and no other open request may target it.
+    The refusal names another organization's device or request to no one who cannot see it."""
+    holders = dict(
+        DeviceMac.objects.filter(mac__in=macs, shared=False).values_list("mac", "device_id")
+    )
+    for i, mac in enumerate(macs):
+        if mac in holders and not authz.device_may_join(actor, holders[mac], req.organization):
+            raise mac_registered(actor, mac, holders[mac], field=f"target_macs[{i}]")
+    taken = dict(
+        RequestMac.objects.filter(mac__in=macs, open=True)
+        .exclude(request=req)
+        .values_list("mac", "request_id")
+    )
+    for i, mac in enumerate(macs):
+        if mac in taken:
+            other = taken[mac]
+            visible = authz.restrict(DeviceRequest.objects.filter(pk=other), actor).exists()
+            raise Conflict(
+                "mac_already_requested",
+                f"MAC {mac} is already the target of "
+                + (f"open request #{other}" if visible else "another open request"),
+                field=f"target_macs[{i}]",
+                request_id=other if visible else None,
+            )
 
 
 def _request_facts(req: DeviceRequest, macs: list[str]) -> dict:

@@ -9,13 +9,14 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from inventory import authz
 from inventory.choices import HistoryKind, InventoryStatus, SnSource
 from inventory.errors import Conflict, InventoryError, NotFound, ValidationFailed
 from inventory.models import Device, DeviceMac, DeviceSpec, Organization
 from inventory.services.history import device_snapshot, history_add, snapshot_diff
 from inventory.services.locks import lock_identities
 from inventory.services.macs import InvalidMac, is_shared_mac, normalize_mac
-from inventory.services.validation import text_problem
+from inventory.services.validation import lookup_key, text_problem
 
 MAX_BULK_LINES = 2000
 
@@ -25,6 +26,9 @@ def organization_by_name(value: object, *, field: str = "organization") -> Organ
     if isinstance(value, Organization):
         return value
     text = str(value).strip() if value is not None else ""
+    if problem := text_problem(text):
+        # Text the database cannot even compare names no organization.
+        raise ValidationFailed([{"field": field, "code": problem[0], "message": problem[1]}])
     org = (
         Organization.objects.filter(name=text).first()
         or Organization.objects.filter(slug=text).first()
@@ -46,16 +50,11 @@ def device_quick_add(*, mac_address: object, organization: object, actor=None) -
             field="mac_address",
         )
     org = organization_by_name(organization)
+    authz.require_organization(actor, org)
     lock_identities([f"mac:{mac}"])
     existing = DeviceMac.objects.filter(mac=mac, shared=False).values_list("device_id", flat=True)
     if existing:
-        raise Conflict(
-            "mac_already_registered",
-            f"MAC {mac} already belongs to device {existing[0]}",
-            field="mac_address",
-            device_id=existing[0],
-            mac=mac,
-        )
+        raise mac_registered(actor, mac, existing[0])
     try:
         with transaction.atomic():
             device = Device.objects.create(
@@ -67,17 +66,24 @@ def device_quick_add(*, mac_address: object, organization: object, actor=None) -
     except IntegrityError:
         # Lost a race on SQLite or against a submission: the MAC exists now.
         other = DeviceMac.objects.filter(mac=mac, shared=False).values_list("device_id", flat=True)
-        raise Conflict(
-            "mac_already_registered",
-            f"MAC {mac} already belongs to device {other.first()}",
-            field="mac_address",
-            device_id=other.first(),
-            mac=mac,
-        ) from None
+        raise mac_registered(actor, mac, other.first()) from None
     history_add(
         device=device, kind=HistoryKind.CREATED, note=f"Quick MAC Inventory: {mac}", actor=actor
     )
     return device
+
+
+def mac_registered(actor, mac: str, device_id: str | None, *, field: str = "mac_address"):
+    """The Conflict for a MAC a device holds: it names the device only to those who may see it."""
+    visible = authz.visible_device_id(actor, device_id)
+    where = f": device {visible}" if visible else ""
+    return Conflict(
+        "mac_already_registered",
+        f"MAC {mac} is already registered{where}",
+        field=field,
+        device_id=visible,
+        mac=mac,
+    )
 
 
 @dataclass
@@ -108,6 +114,7 @@ def device_quick_add_bulk(
 ) -> list[BulkLine]:
     """Quick-adds many MACs; each line is added, already known, or invalid, independently."""
     org = organization_by_name(organization)
+    authz.require_organization(actor, org)
     items = parse_bulk_macs(macs) if isinstance(macs, str) else list(enumerate(macs, start=1))
     if len(items) > MAX_BULK_LINES:
         raise ValidationFailed(
@@ -143,8 +150,21 @@ def device_quick_add_bulk(
 EDITABLE = ("name", "serial_number", "spec", "organization")
 
 
+def _device_to_change(device_id: object, actor) -> Device:
+    """The device *actor* may change, locked for the transaction; 404 otherwise."""
+    device = (
+        authz.restrict(Device.objects.all(), actor, authz.CHANGE)
+        .select_for_update(of=("self",))
+        .filter(pk=lookup_key(device_id, field="device_id"))
+        .first()
+    )
+    if device is None:
+        raise NotFound("unknown_device", f"no device {str(device_id)[:40]!r}", field="device_id")
+    return device
+
+
 @transaction.atomic
-def device_update(*, device_id: str, actor=None, visible=None, **fields: Any) -> Device:
+def device_update(*, device_id: str, actor=None, **fields: Any) -> Device:
     """An operator's edit of name, serial (entered by hand), spec or organization."""
     unknown = sorted(set(fields) - set(EDITABLE))
     if unknown:
@@ -155,10 +175,7 @@ def device_update(*, device_id: str, actor=None, visible=None, **fields: Any) ->
         value = fields.get(name)
         if isinstance(value, str) and (problem := text_problem(value)):
             raise ValidationFailed([{"field": name, "code": problem[0], "message": problem[1]}])
-    base = visible if visible is not None else Device.objects.all()
-    device = base.select_for_update(of=("self",)).filter(pk=device_id).first()
-    if device is None:
-        raise NotFound("unknown_device", f"no device {device_id!r}", field="device_id")
+    device = _device_to_change(device_id, actor)
     before = device_snapshot(device)
     locked = set(device.locked_fields or [])
     if "name" in fields:
@@ -183,6 +200,7 @@ def device_update(*, device_id: str, actor=None, visible=None, **fields: Any) ->
     if "organization" in fields:
         value = fields["organization"]
         device.organization = None if value in (None, "") else organization_by_name(value)
+        authz.require_organization(actor, device.organization)
         locked.add("organization")
     device.locked_fields = sorted(locked)
     device.save()
@@ -193,11 +211,8 @@ def device_update(*, device_id: str, actor=None, visible=None, **fields: Any) ->
 
 
 @transaction.atomic
-def device_flag_for_inventory(*, device_id: str, actor=None, visible=None) -> Device:
-    base = visible if visible is not None else Device.objects.all()
-    device = base.select_for_update(of=("self",)).filter(pk=device_id).first()
-    if device is None:
-        raise NotFound("unknown_device", f"no device {device_id!r}", field="device_id")
+def device_flag_for_inventory(*, device_id: str, actor=None) -> Device:
+    device = _device_to_change(device_id, actor)
     device.flagged_for_inventory = True
     device.save(update_fields=["flagged_for_inventory", "updated_at"])
     history_add(

@@ -6,16 +6,19 @@ a credential for the inventory image, the imaging target, and the record of who 
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from inventory.authz import CHANGE, restrict
 from inventory.choices import HistoryKind, ImagingStatus, RequestStatus
 from inventory.errors import InventoryError, NotFound, ValidationFailed
 from inventory.models import BootEvent, BootToken, Device, DeviceMac, DeviceRequest
@@ -23,6 +26,7 @@ from inventory.services.boot import BootAction, boot_state, decide_boot
 from inventory.services.catalog import request_set_status
 from inventory.services.history import history_add
 from inventory.services.macs import normalize_mac
+from inventory.services.validation import lookup_key
 
 log = logging.getLogger(__name__)
 
@@ -31,15 +35,48 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", errors="surrogateescape")).hexdigest()
 
 
+def _derive(nonce: str) -> str:
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"arrow-boot-token:{nonce}".encode(), hashlib.sha256
+    ).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
+
+
+def _live_token(mac: str, now) -> str | None:
+    """The token of *mac*'s unused, unexpired row, if its derivation still holds."""
+    row = BootToken.objects.filter(mac=mac, used_at__isnull=True, expires_at__gt=now).first()
+    if row is None:
+        return None
+    token = _derive(row.nonce)
+    if row.nonce and hmac.compare_digest(_hash(token), row.token_hash):
+        return token
+    row.delete()  # made before SECRET_KEY changed: cannot be handed out again
+    return None
+
+
 def boot_token_issue(*, mac: str, remote_addr: str | None = None) -> str:
-    """A new token for one inventory run of the device with *mac*; only its hash is stored."""
-    token = secrets.token_urlsafe(24)
-    BootToken.objects.create(
-        mac=mac,
-        token_hash=_hash(token),
-        expires_at=timezone.now() + timedelta(seconds=settings.ARROW_BOOT_TOKEN_TTL),
-        remote_addr=remote_addr,
-    )
+    """The token for one inventory run of the device with *mac*: the live one while it lasts
+    (a device that boots again, or a flood of boot requests, adds no row), else a new one.
+    Expired tokens are pruned here. Only the token's hash and a nonce are stored."""
+    now = timezone.now()
+    BootToken.objects.filter(expires_at__lte=now).delete()
+    token = _live_token(mac, now)
+    if token is not None:
+        return token
+    nonce = secrets.token_urlsafe(24)
+    token = _derive(nonce)
+    try:
+        with transaction.atomic():
+            BootToken.objects.create(
+                mac=mac,
+                token_hash=_hash(token),
+                nonce=nonce,
+                expires_at=now + timedelta(seconds=settings.ARROW_BOOT_TOKEN_TTL),
+                remote_addr=remote_addr,
+            )
+    except IntegrityError:
+        # The same MAC booted at the same instant in another worker: use its token.
+        return _live_token(mac, now) or token
     return token
 
 
@@ -210,10 +247,14 @@ def device_imaging_report(
 
 
 @transaction.atomic
-def device_imaging_requeue(*, device_id: str, actor=None, visible=None) -> Device:
+def device_imaging_requeue(*, device_id: str, actor=None) -> Device:
     """An operator sends a device (failed, or imaged and to be redone) back to imaging."""
-    base = visible if visible is not None else Device.objects.all()
-    device = base.select_for_update(of=("self",)).filter(pk=device_id).first()
+    device = (
+        restrict(Device.objects.all(), actor, CHANGE)
+        .select_for_update(of=("self",))
+        .filter(pk=lookup_key(device_id, field="device_id"))
+        .first()
+    )
     if device is None:
         raise NotFound("unknown_device", f"no device {device_id!r}", field="device_id")
     old = device.imaging_status

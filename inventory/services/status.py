@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.utils import timezone
 
+from inventory.authz import CHANGE, restrict
 from inventory.choices import ADMIN_STATUSES, HistoryKind
 from inventory.errors import NotFound, ValidationFailed
 from inventory.models import Device, DeviceHistory
@@ -30,12 +31,10 @@ def check_admin_status(value: object, *, field: str = "new_status") -> str:
 
 @transaction.atomic
 def device_status_bulk_update(
-    *, device_ids: Sequence[str], new_status: object, actor=None, visible=None
+    *, device_ids: Sequence[str], new_status: object, actor=None
 ) -> list[str]:
-    """Sets *new_status* on every device, or on none: unknown ids are named and nothing changes.
-
-    *visible*: an optional queryset limiting which devices the actor may change.
-    """
+    """Sets *new_status* on every device, or on none: unknown ids (and those *actor* may not
+    change, which look the same) are named and nothing changes."""
     status = check_admin_status(new_status)
     if not isinstance(device_ids, list | tuple) or not device_ids:
         raise ValidationFailed(
@@ -51,7 +50,7 @@ def device_status_bulk_update(
             raise ValidationFailed([{"field": f"device_ids[{i}]", "code": problem[0],
                                      "message": problem[1]}])  # fmt: skip
     wanted = list(dict.fromkeys(device_ids))
-    base = visible if visible is not None else Device.objects.all()
+    base = restrict(Device.objects.all(), actor, CHANGE)
     # Lock in primary-key order so that two bulk updates cannot deadlock.
     rows = list(
         base.select_for_update(of=("self",))

@@ -12,10 +12,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from arrow_agent.serials import clean_serial, is_placeholder_serial
+from inventory.authz import token_device_allows
 from inventory.choices import (
     AuditAction,
     HistoryKind,
@@ -24,7 +25,7 @@ from inventory.choices import (
     RequestStatus,
     SubmissionOutcome,
 )
-from inventory.errors import Conflict, InventoryError, NotFound, ValidationFailed
+from inventory.errors import Conflict, Forbidden, InventoryError, NotFound, ValidationFailed
 from inventory.models import Device, DeviceMac, DeviceRequest, Submission
 from inventory.services.audit import audit_record
 from inventory.services.history import device_snapshot, history_add, snapshot_diff
@@ -139,7 +140,7 @@ def submission_process(
             )
         for attempt in range(3):
             try:
-                return _apply(entry=entry, data=data, token_id=token_id)
+                return _apply(entry=entry, data=data, token_id=token_id, bound_mac=bound_mac)
             except IntegrityError:
                 # Another transaction won a race the locks do not cover (SQLite, or a portal
                 # edit); re-read and try again.
@@ -156,6 +157,21 @@ def submission_process(
         _mark(entry, SubmissionOutcome.REJECTED, exc)
         log.info("submission %s rejected: %s", entry.pk, exc.message)
         raise
+    except (IntegrityError, DataError) as exc:
+        _mark_failed(entry, exc)
+        raise
+
+
+def _mark_failed(entry: Submission, exc: Exception) -> None:
+    """A submission the database refused for a reason no check caught: marked rejected, so that
+    no journal row stays `received` forever. (An unavailable database is a 503 the agent
+    retries; its row cannot be marked then.)"""
+    error = InventoryError("server_error", f"not stored: {exc.__class__.__name__}", field="body")
+    try:
+        _mark(entry, SubmissionOutcome.REJECTED, error)
+    except DatabaseError:
+        log.error("submission %s: could not mark it rejected (database unavailable)", entry.pk)
+    log.error("submission %s failed: %s", entry.pk, exc.__class__.__name__)
 
 
 # The identity lookups of a submission are hand-written SQL, one round trip each, like check-mac's:
@@ -166,18 +182,19 @@ def _in(values: list[str]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def _identity_rows(macs: list[str], serial: str | None) -> list[tuple[str, str]]:
-    """("mac", device id) for each of *macs* a device holds, ("serial", id) for *serial*."""
+def _identity_rows(macs: list[str], serial: str | None) -> list[tuple[str, str, str]]:
+    """("mac", device id, MAC) for each of *macs* a device holds, ("serial", id, serial)."""
     parts, params = [], []
     if macs:
         parts.append(
-            "SELECT 'mac', device_id FROM inventory_devicemac "  # noqa: S608 - only placeholders
+            "SELECT 'mac', device_id, mac FROM inventory_devicemac "  # noqa: S608 - placeholders
             f"WHERE mac IN ({_in(macs)}) AND shared = false"
         )
         params += macs
     if serial:
         parts.append(
-            "SELECT 'serial', id FROM (SELECT id FROM inventory_device WHERE serial_number = %s "
+            "SELECT 'serial', id, serial_number FROM (SELECT id, serial_number FROM "
+            "inventory_device WHERE serial_number = %s "
             "ORDER BY updated_at DESC, id LIMIT 5) AS by_serial"
         )
         params.append(serial)
@@ -188,10 +205,28 @@ def _identity_rows(macs: list[str], serial: str | None) -> list[tuple[str, str]]
         return cursor.fetchall()
 
 
-def _find_device_id(macs: list[str], serial: str | None) -> str | None:
+def _token_scope_check(bound_mac: str | None, rows: list[tuple[str, str, str]]) -> None:
+    """A per-boot token proves one device (the one holding its MAC, or a new one): refuse a
+    submission whose other MACs or serial point at any other device."""
+    if bound_mac is None:
+        return
+    bound = next((dev for kind, dev, value in rows if kind == "mac" and value == bound_mac), None)
+    identified = {dev for _, dev, _ in rows}
+    if not token_device_allows(bound, identified):
+        kinds = {kind for kind, dev, _ in rows if dev != bound}
+        raise Forbidden(
+            "token_device_mismatch",
+            f"the inventory token proves the device of {bound_mac} only; the reported "
+            f"{' and '.join(sorted(kinds))} belong to another device",
+            field="inventory_data.mac_address"
+            if "mac" in kinds
+            else "inventory_data.serial_number",
+        )
+
+
+def _find_device_id(rows: list[tuple[str, str, str]], serial: str | None) -> str | None:
     """The device these MACs (else this serial) identify; Conflict when they disagree."""
-    rows = _identity_rows(macs, serial)
-    mac_devices = sorted({device for kind, device in rows if kind == "mac"})
+    mac_devices = sorted({device for kind, device, _ in rows if kind == "mac"})
     if len(mac_devices) > 1:
         raise Conflict(
             "mac_conflict",
@@ -199,7 +234,7 @@ def _find_device_id(macs: list[str], serial: str | None) -> str | None:
             field="inventory_data.mac_address",
             device_ids=mac_devices,
         )
-    serial_devices = [device for kind, device in rows if kind == "serial"]
+    serial_devices = [device for kind, device, _ in rows if kind == "serial"]
     if mac_devices:
         others = [d for d in serial_devices if d != mac_devices[0]]
         if others:
@@ -271,6 +306,7 @@ def _apply(
     data: InventoryData,
     placement: Placement | None = None,
     token_id: int | None = None,
+    bound_mac: str | None = None,
 ) -> SubmitResult:
     """Creates or updates the device a submission describes. With a *placement* (a person
     resolving a conflict) the device is the one they chose instead of the one the MACs and serial
@@ -283,7 +319,12 @@ def _apply(
     serial = clean_serial(data.serial_number)
     lock_identities([f"mac:{m}" for m in own_macs] + ([f"serial:{serial}"] if serial else []))
 
-    device_id = _find_device_id(own_macs, serial) if placement is None else placement.device_id
+    if placement is None:
+        rows = _identity_rows(own_macs, serial)
+        _token_scope_check(bound_mac, rows)
+        device_id = _find_device_id(rows, serial)
+    else:
+        device_id = placement.device_id
     notes: list[str] = []
     if device_id is None:
         device = Device(inventory_status=InventoryStatus.NEWLY_INVENTORIED)
@@ -330,13 +371,7 @@ def _apply(
 
     request = _pending_request(own_macs)
     if request is not None:
-        device.organization = request.organization
-        device.request = request
-        if request.spec_id and device.spec_id and request.spec_id != device.spec_id:
-            device.warnings.append(
-                f"request #{request.pk} asked for spec {request.spec.name!r}, "
-                f"the device reports {device.spec.name!r}"
-            )
+        _apply_request(device, request, locked=locked, decided=placement is not None, is_new=is_new)
 
     new_mac_rows = {m.mac: m.interface for m in data.macs}
     new_mac_list = sorted(f"{i}:{m}" if i else m for m, i in new_mac_rows.items())
@@ -396,6 +431,32 @@ def _apply(
         changed=bool(changed),
         warnings=list(device.warnings) + notes,
     )
+
+
+def _apply_request(
+    device: Device, request: DeviceRequest, *, locked: set[str], decided: bool, is_new: bool
+) -> None:
+    """The device joins the pending request that targets it, and the request's organization.
+    A submission never moves a device out of another organization, nor out of one set by hand:
+    that is a conflict for staff, unless a person resolving it (*decided*) said so."""
+    if not decided and not is_new:
+        other_org = device.organization_id not in (None, request.organization_id)
+        hand_set = "organization" in locked and device.organization_id != request.organization_id
+        if other_org or hand_set:
+            raise Conflict(
+                "organization_conflict",
+                f"request #{request.pk} is for another organization than device {device.pk}'s; "
+                "not moved, waiting for staff",
+                field="inventory_data.mac_address",
+                device_ids=[device.pk],
+            )
+    device.organization = request.organization
+    device.request = request
+    if request.spec_id and device.spec_id and request.spec_id != device.spec_id:
+        device.warnings.append(
+            f"request #{request.pk} asked for spec {request.spec.name!r}, "
+            f"the device reports {device.spec.name!r}"
+        )
 
 
 def _replace_macs(device: Device, old: dict[str, DeviceMac], new: dict[str, str]) -> None:

@@ -7,12 +7,13 @@ stopping at the first, so that an operator reading the journal sees the whole st
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from inventory.choices import REPORTED_SN_SOURCES
-from inventory.errors import ValidationFailed
+from inventory.errors import NotFound, ValidationFailed
 from inventory.services.macs import InvalidMac, normalize_mac
 
 MAX_MACS = 64  # a server with many ports reports a few dozen; more is not a device
@@ -93,6 +94,18 @@ def text_problem(text: str) -> tuple[str, str] | None:
     return None
 
 
+MAX_KEY = 64  # device ids are 14 characters; anything longer names no object
+
+
+def lookup_key(value: object, *, field: str) -> str:
+    """*value* as text to look an object up by (an id, a name), or NotFound naming *field*:
+    too long, NUL or a lone surrogate (which the database cannot even compare) find nothing."""
+    text = str(value) if value is not None else ""
+    if len(text) > MAX_KEY or storable_problem(text):
+        raise NotFound("unknown_object", f"nothing is named {text[:40]!r}", field=field)
+    return text
+
+
 def storable_problem(text: str) -> tuple[str, str] | None:
     """(code, message) when PostgreSQL cannot store *text* at all (multi-line text is fine)."""
     if _has_surrogate(text):
@@ -102,24 +115,35 @@ def storable_problem(text: str) -> tuple[str, str] | None:
     return None
 
 
-def hardware_problem(value: Any) -> tuple[str, str] | None:
-    """(code, message) when the free-form hardware facts cannot be stored as they are."""
-    stack = [(value, 1)]
+def _path(parent: str, key: object) -> str:
+    return f"{parent}[{key}]" if isinstance(key, int) else f"{parent}.{key}"
+
+
+def free_form_problem(value: Any, field: str) -> dict[str, str] | None:
+    """The first problem of free-form facts (hardware, capabilities) that cannot be stored as
+    they are, as {field, code, message} with the path of the value at fault
+    (``inventory_data.hardware.memory[0].size``), else None."""
+    stack: list[tuple[Any, int, str]] = [(value, 1, field)]
     while stack:
-        item, depth = stack.pop()
+        item, depth, path = stack.pop()
         if depth > MAX_HARDWARE_DEPTH:
-            return "too_deep", f"nested deeper than {MAX_HARDWARE_DEPTH} levels"
+            return _problem(field, "too_deep", f"nested deeper than {MAX_HARDWARE_DEPTH} levels")
         if isinstance(item, dict):
-            stack.extend((k, depth) for k in item)
-            stack.extend((v, depth + 1) for v in item.values())
+            stack.extend((k, depth, path) for k in item if isinstance(k, str))
+            stack.extend((v, depth + 1, _path(path, k)) for k, v in item.items())
         elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-        elif isinstance(item, str):
-            if _has_surrogate(item):
-                return "invalid_unicode", "contains a lone UTF-16 surrogate"
-            if "\x00" in item:  # PostgreSQL's jsonb cannot hold NUL
-                return "control_characters", "contains a NUL character"
+            stack.extend((v, depth + 1, _path(path, i)) for i, v in enumerate(item))
+        elif isinstance(item, float) and not math.isfinite(item):
+            return _problem(
+                path, "non_finite", "is not a finite number (JSON has no NaN or Infinity)"
+            )
+        elif isinstance(item, str) and (problem := storable_problem(item)):
+            return _problem(path, *problem)
     return None
+
+
+def _problem(field: str, code: str, message: str) -> dict[str, str]:
+    return {"field": field, "code": code, "message": message}
 
 
 def parse_reported_mac(text: str, *, field: str) -> ReportedMac:
@@ -254,8 +278,8 @@ def validate_submission(document: Any) -> InventoryData:
     if hardware is not None:
         if not isinstance(hardware, dict):
             bad(f"{P}.hardware", "type", "must be an object")
-        elif problem := hardware_problem(hardware):
-            bad(f"{P}.hardware", *problem)
+        elif problem := free_form_problem(hardware, f"{P}.hardware"):
+            errors.append(problem)
         else:
             result.hardware = hardware
 

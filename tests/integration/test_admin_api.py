@@ -63,7 +63,7 @@ def test_crud_organizations_specs_requests(admin_client):
         "/api/requests", {"organization": "Acme Labs", "target_macs": ["aabb.ccdd.ee01"]}
     )
     assert clash.status_code == 409
-    assert clash.json()["field"] == "target_macs"
+    assert clash.json()["field"] == "target_macs[0]"
     bad = admin_client.post("/api/requests", {"organization": "Acme Labs", "target_macs": ["x"]})
     assert bad.status_code == 400
     assert bad.json()["field"] == "target_macs[0]"

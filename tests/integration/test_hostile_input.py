@@ -97,7 +97,7 @@ SUBMIT_CASES = [
      "control_characters"),
     ("lone surrogate in name", b'{"inventory_data": {"mac_address": ["00:e0:4c:92:f7:a4"], '
      b'"device_name": "PVE-\\ud800"}}', 400, f"{P}.device_name", "invalid_unicode"),
-    ("NUL in hardware", submit_body(hardware={"bios": "v\u00001"}), 400, f"{P}.hardware",
+    ("NUL in hardware", submit_body(hardware={"bios": "v\u00001"}), 400, f"{P}.hardware.bios",
      "control_characters"),
     ("lone surrogate in hardware", b'{"inventory_data": {"mac_address": ["00:e0:4c:92:f7:a4"], '
      b'"hardware": {"\\udfff": 1}}}', 400, f"{P}.hardware", "invalid_unicode"),
@@ -321,7 +321,7 @@ ADMIN_CASES = [
     ("/api/organizations", {"name": "Org", "imaging_url": "http://x/\u0000"}, "imaging_url"),
     ("/api/specs", {"name": "Spec\u0000"}, "name"),
     ("/api/specs", {"name": "Spec", "name_patterns": ["*NUC\u0000*"]}, "name_patterns[0]"),
-    ("/api/specs", {"name": "Spec", "capabilities": {"cpu": "i5\u0000"}}, "capabilities"),
+    ("/api/specs", {"name": "Spec", "capabilities": {"cpu": "i5\u0000"}}, "capabilities.cpu"),
     ("/api/requests", {"organization": "Demo Org", "target_macs": ["02:00:00:00:00:09"],
                        "note": "line 1\nline 2\u0000"}, "note"),
 ]  # fmt: skip
@@ -354,3 +354,160 @@ def test_device_edit_refuses_control_characters_in_name_and_serial(admin_client,
         response = admin_client.patch(f"/api/devices/{device.pk}", {field: "x\u0000y"})
         assert response.status_code == 400
         assert response.json()["field"] == field
+
+
+# --- numbers JSON does not allow, and parameters past any bound ----------------------------------
+
+NON_FINITE = [
+    (b"NaN", f"{P}.hardware.cpu.mhz"),
+    (b"Infinity", f"{P}.hardware.cpu.mhz"),
+    (b"-Infinity", f"{P}.hardware.cpu.mhz"),
+    (b"1e999", f"{P}.hardware.cpu.mhz"),
+]
+
+
+@pytest.mark.parametrize(("number", "field"), NON_FINITE, ids=[n.decode() for n, _ in NON_FINITE])
+def test_non_finite_numbers_in_hardware_are_a_400_naming_the_path(
+    device_client, demo, number, field
+):
+    raw = (
+        b'{"inventory_data": {"mac_address": ["eth0:00:e0:4c:92:f7:a4"], '
+        b'"hardware": {"cpu": {"mhz": ' + number + b"}}}}"
+    )
+    before = state()
+    response = device_client.post(SUBMIT, raw=raw)
+    assert response.status_code == 400, response.content[:300]
+    body = response.json()
+    assert (body["field"], body["code"]) == (field, "non_finite")
+    assert state() == before
+    entry = Submission.objects.get()
+    assert entry.outcome == "rejected"
+    assert entry.error["field"] == field
+
+
+def test_non_finite_numbers_in_a_list_name_the_index(device_client, demo):
+    raw = (
+        b'{"inventory_data": {"mac_address": ["eth0:00:e0:4c:92:f7:a4"], '
+        b'"hardware": {"disks": [{"gb": 1}, {"gb": NaN}]}}}'
+    )
+    response = device_client.post(SUBMIT, raw=raw)
+    assert response.status_code == 400
+    assert response.json()["field"] == f"{P}.hardware.disks[1].gb"
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "1e999"])
+def test_non_finite_numbers_in_spec_capabilities_are_a_400_on_the_api(admin_client, number):
+    from inventory.models import DeviceSpec
+
+    raw = '{"name": "Spec X", "capabilities": {"ram_gb": ' + number + "}}"
+    response = admin_client.client.post(
+        "/api/specs", raw, content_type="application/json", headers=admin_client.headers
+    )
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["field"] == "capabilities.ram_gb"
+    assert DeviceSpec.objects.count() == 0
+    # ...and nothing left behind that a second try would take for a duplicate (the false 409).
+    again = admin_client.client.post(
+        "/api/specs", raw, content_type="application/json", headers=admin_client.headers
+    )
+    assert again.status_code == 400
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "1e999"])
+def test_non_finite_numbers_in_spec_capabilities_are_a_form_error_in_the_portal(staff_user, number):
+    from django.test import Client
+
+    from inventory.models import DeviceSpec
+
+    client = Client()
+    client.force_login(staff_user)
+    form = {"name": "Spec X", "capabilities": '{"ram_gb": ' + number + "}"}
+    response = client.post("/specs/new/", form)
+    assert response.status_code == 400
+    assert "finite number" in response.content.decode()
+    assert DeviceSpec.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"page": "99999999999999999999"},
+        {"page": "1000001"},
+        {"page_size": "100000"},
+        {"q": "x" * 5000},
+    ],
+    ids=["page past bigint", "page past the bound", "page size", "a 5000-character search"],
+)
+def test_list_parameters_past_their_bounds_are_a_400_naming_them(admin_client, demo, query):
+    response = admin_client.get("/api/devices", query)
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["field"] == next(iter(query))
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/devices/dev-\x00", 404),
+        ("/api/requests/99999999999999999999", 400),
+        ("/api/devices?q=%00", 400),
+        ("/api/devices?mac=%00", 400),
+        ("/api/boot-events?mac=%00", 400),
+    ],
+)
+def test_admin_api_ids_and_filters_with_nul_or_past_bigint(admin_client, demo, path, status):
+    response = admin_client.get(path)
+    assert response.status_code == status, response.content[:300]
+    assert response.json()["field"]
+
+
+@pytest.mark.parametrize("organization", ["\ud800", "Demo\u0000Org", "x" * 300])
+def test_device_edit_with_an_organization_that_cannot_exist(admin_client, demo, organization):
+    from tests.factories import DeviceFactory
+
+    device = DeviceFactory()
+    raw = json.dumps({"organization": organization})  # a lone surrogate stays a \ud800 escape
+    response = admin_client.client.patch(
+        f"/api/devices/{device.pk}", raw, content_type="application/json",
+        headers=admin_client.headers,
+    )  # fmt: skip
+    assert response.status_code in (400, 404), response.content[:300]
+    assert response.json()["field"] == "organization"
+    assert Device.objects.get(pk=device.pk).organization is None
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/devices/%00/", 404),
+        ("/devices/dev-%00/edit/", 404),
+        ("/audit/?type=%00", 400),
+        ("/devices/?q=%00", 400),
+        ("/boots/?mac=%00", 400),
+        ("/requests/99999999999999999999/", 404),
+        ("/submissions/99999999999999999999/", 404),
+    ],
+)
+def test_portal_paths_and_queries_with_nul_or_past_bigint(staff_user, path, status):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(staff_user)
+    response = client.get(path)
+    assert response.status_code == status
+
+
+def test_the_boot_endpoint_answers_a_retry_script_while_the_database_is_down(client, demo):
+    """The database refusing every statement (as when its server is gone): iPXE still gets a
+    script, which waits and asks again."""
+    from django.db import OperationalError, connection
+
+    def down(execute, sql, params, many, context):
+        raise OperationalError("connection to server failed: Connection refused")
+
+    with connection.execute_wrapper(down):
+        response = client.get("/pxe/boot.ipxe", {"mac": "00:e0:4c:92:f7:a4"})
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert text.startswith("#!ipxe\n")
+    assert "\nsleep " in text
+    assert "chain --replace http://testserver/pxe/boot.ipxe?mac=${netX/mac}" in text

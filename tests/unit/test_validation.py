@@ -133,22 +133,28 @@ def test_serial_with_c1_controls_or_surrogates_is_refused(text, code):
     assert (err.value.field, err.value.code) == ("inventory_data.serial_number", code)
 
 
+H = "inventory_data.hardware"
+
+
 @pytest.mark.parametrize(
-    ("hardware", "code"),
+    ("hardware", "field", "code"),
     [
         ({"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": {"j": {"k": {"l": {"m": {
-            "n": {"o": {"p": {"q": 1}}}}}}}}}}}}}}}}}, "too_deep"),
-        ({"list": [[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]}, "too_deep"),
-        ({"bios": "v\x001"}, "control_characters"),
-        ({"bios\x00": "v1"}, "control_characters"),
-        ({"disks": [{"model": "\udfff"}]}, "invalid_unicode"),
+            "n": {"o": {"p": {"q": 1}}}}}}}}}}}}}}}}}, H, "too_deep"),
+        ({"list": [[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]}, H, "too_deep"),
+        ({"bios": "v\x001"}, f"{H}.bios", "control_characters"),
+        ({"bios\x00": "v1"}, H, "control_characters"),
+        ({"disks": [{"model": "\udfff"}]}, f"{H}.disks[0].model", "invalid_unicode"),
+        ({"cpu": {"mhz": float("nan")}}, f"{H}.cpu.mhz", "non_finite"),
+        ({"cpu": [float("inf")]}, f"{H}.cpu[0]", "non_finite"),
     ],
-    ids=["nested objects", "nested lists", "NUL in a value", "NUL in a key", "surrogate"],
+    ids=["nested objects", "nested lists", "NUL in a value", "NUL in a key", "surrogate", "NaN",
+         "Infinity"],
 )  # fmt: skip
-def test_hardware_that_postgresql_cannot_store_is_refused(hardware, code):
+def test_hardware_that_postgresql_cannot_store_is_refused(hardware, field, code):
     with pytest.raises(ValidationFailed) as err:
         validate_submission(body(hardware=hardware))
-    assert (err.value.field, err.value.code) == ("inventory_data.hardware", code)
+    assert (err.value.field, err.value.code) == (field, code)
 
 
 def test_hardware_with_tabs_newlines_and_unicode_is_kept():

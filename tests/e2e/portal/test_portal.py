@@ -45,7 +45,7 @@ def test_quick_add_shows_the_normalized_mac_then_warns_on_the_same_mac(staff_pag
     form.get_by_label("Target organization").select_option(label="Blue Team")
     form.get_by_role("button", name="Add").click()
     warning = page.get_by_test_id("message-warning")
-    expect(warning).to_contain_text("already known")
+    expect(warning).to_contain_text("already registered")
     expect(warning).to_contain_text("00:e0:4c:92:f7:b1")
     warning.get_by_role("link", name=device.pk).click()
     expect(page.get_by_test_id("device-title")).to_contain_text(device.pk)

@@ -166,16 +166,16 @@ def test_a_member_cannot_quick_add_into_another_organization(member_client, orgs
 
 
 def test_quick_add_of_a_mac_owned_by_another_organization_does_not_link_to_it(member_client, orgs):
-    DeviceMacFactory(mac="02:aa:00:00:00:0a", device__organization=orgs["other"])
+    theirs = DeviceMacFactory(mac="02:aa:00:00:00:0a", device__organization=orgs["other"]).device
     response = member_client.post(
         "/quick-add/",
         {"single-mac_address": "02:aa:00:00:00:0a", "single-organization": orgs["own"].pk},
         follow=True,
     )
     (message,) = [str(m) for m in response.context["messages"]]
-    assert "already known" in message
+    assert "already registered" in message
     assert "<a " not in message
-    assert "another organization" in message
+    assert theirs.pk not in message  # not even the id of another organization's device
 
 
 def test_a_member_sees_and_edits_only_the_own_organizations_requests(member_client, orgs):
