@@ -58,7 +58,10 @@ def build_showcase() -> dict:
     from inventory.services.devices import device_quick_add_bulk
     from inventory.services.status import device_status_bulk_update
 
-    operator = get_user_model().objects.get_or_create(username="operator")[0]
+    # The site's operator (staff): specs and organizations are staff's to make.
+    operator = get_user_model().objects.update_or_create(
+        username="operator", defaults={"is_staff": True}
+    )[0]
     demo = organization_save(name="Demo Org", actor=operator)
     blue = organization_save(name="Blue Team", actor=operator)
     organization_save(name="Red Team", actor=operator)
