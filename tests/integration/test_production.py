@@ -114,7 +114,8 @@ def production_env() -> dict[str, str]:
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("ARROW_", "DEVICE_"))}
+    own = ("ARROW_", "DEVICE_", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    full = {k: v for k, v in os.environ.items() if not k.startswith(own)}
     full.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],

@@ -15,10 +15,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-# Playwright's sync API runs an asyncio loop in this thread; Django would then refuse the ORM
-# calls the tests make to set up data. Nothing here is concurrent with that loop.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = os.environ.get("ARROW_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -31,6 +27,16 @@ CHROMIUM_ARGS = [
 ]
 STAFF_PASSWORD = "staff-pw-e2e"
 MEMBER_PASSWORD = "member-pw-e2e"
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _orm_beside_playwrights_loop():
+    """Playwright's sync API runs an asyncio loop in this thread; Django would then refuse the ORM
+    calls the tests make to set up data. Nothing here is concurrent with that loop. Only for the
+    browser tests: the variable must not reach later tests (`check --deploy` refuses it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
 
 
 @pytest.fixture(scope="session")
