@@ -68,6 +68,8 @@ cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates
 chroot "$root" update-ca-certificates >/dev/null 2>&1
 [ ! -f /etc/pip.conf ] || cp /etc/pip.conf "$root/etc/pip.conf"
 
+# On a real machine / is a mount point; `ip netns` (the network lab) needs it to be one.
+mount --bind "$root" "$root" && mount --make-private "$root"
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
 mount --rbind /dev "$root/dev" && mount --make-rslave "$root/dev"

@@ -39,7 +39,7 @@ def _orm_beside_playwrights_loop():
         yield
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     """Debian's chromium driven by Playwright; a missing browser fails the run, never skips."""
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
