@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from arrow_agent.collectors import Failure, lldp
+from arrow_agent import run
+from arrow_agent.collectors import Failure, lldp, net
 
 
 class Switch:
@@ -115,3 +116,10 @@ def test_a_switch_on_its_30_s_schedule_answers_the_agents_announcement_at_once(s
     assert time.monotonic() - started < lldp.DEFAULT_WAIT_S + 1
     assert [(n.system_name, n.port_description) for n in heard] == [("sw-core", "Te1/0/1")]
     assert failures == []
+
+
+def test_the_driver_of_a_real_link_is_read_by_the_ethtool_ioctl(switches):
+    port = switches("unused", description=None).port
+    info = net.parse_drvinfo(run.ethtool_drvinfo(port)).facts
+    assert info.driver == "veth"
+    assert info.bus_info is None

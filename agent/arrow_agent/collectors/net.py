@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from arrow_agent import run
 from arrow_agent.collectors import Failure, Parsed, parse_guarded
@@ -37,6 +37,18 @@ class Nic:
     speed_mbps: int | None = None
     operstate: str | None = None
     carrier: bool | None = None
+    firmware_version: str | None = None
+    pci_address: str | None = None
+
+
+@dataclass(frozen=True)
+class DrvInfo:
+    """What ``ethtool -i`` tells: the driver, its version, the NIC's firmware and bus address."""
+
+    driver: str | None = None
+    version: str | None = None
+    firmware_version: str | None = None
+    bus_info: str | None = None
 
 
 @dataclass(frozen=True)
@@ -325,6 +337,41 @@ def mac_list(nics: list[Nic]) -> Parsed[list[str]]:
     return Parsed(pairs, warnings)
 
 
+def parse_drvinfo(raw: bytes) -> Parsed[DrvInfo]:
+    """The strings of a ``struct ethtool_drvinfo`` (cmd, then five 32-byte NUL-padded fields)."""
+    if len(raw) < 4 + 32 * 4:
+        return Parsed(DrvInfo(), [f"ethtool driver info is {len(raw)} bytes, too short"])
+
+    def field(index: int) -> str | None:
+        text = raw[4 + 32 * index : 4 + 32 * (index + 1)].split(b"\0", 1)[0]
+        value = text.decode("utf-8", errors="replace").strip()
+        return value if value and value.upper() != "N/A" else None
+
+    return Parsed(DrvInfo(field(0), field(1), field(2), field(3)))
+
+
+_PCI_ADDRESS = re.compile(r"[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]")
+
+
+def with_drvinfo(nic: Nic, failures: list[Failure]) -> Nic:
+    """*nic* with its firmware version and PCI address from the driver (ethtool -i)."""
+    try:
+        raw = run.ethtool_drvinfo(nic.name)
+    except OSError as exc:
+        failures.append(Failure(NAME, "read", f"{nic.name}: ethtool: {exc.strerror or exc}"))
+        return nic
+    if raw is None:
+        return nic
+    info = parse_guarded(NAME, parse_drvinfo, raw, failures, DrvInfo())  # type: ignore[arg-type]
+    bus = (info.bus_info or "").lower()
+    return replace(
+        nic,
+        driver=nic.driver or info.driver,
+        firmware_version=info.firmware_version,
+        pci_address=bus if _PCI_ADDRESS.fullmatch(bus) else None,
+    )
+
+
 def collect(failures: list[Failure]) -> list[Nic]:
     """Physical NICs from sysfs, with ip's permanent addresses; from ip alone without sysfs."""
     links: list[Link] = []
@@ -340,4 +387,4 @@ def collect(failures: list[Failure]) -> list[Nic]:
     if not entries:
         return nics_from_ip(links)
     permanent = {link.name: link.permanent for link in links if link.permanent}
-    return nics_from_sysfs(entries, permanent)
+    return [with_drvinfo(nic, failures) for nic in nics_from_sysfs(entries, permanent)]
