@@ -44,7 +44,8 @@ bash "$repo/scripts/system-packages.sh" image || die "the Debian packages above 
 
 # --- packages -------------------------------------------------------------------------------
 # python3-minimal lacks json and http; libpython3.11-stdlib has them. busybox gives udhcpc.
-packages=(python3-minimal libpython3.11-stdlib dmidecode iproute2 pciutils kmod busybox)
+# ipmitool reads the BMC's LAN address and MAC (`ipmitool lan print`).
+packages=(python3-minimal libpython3.11-stdlib dmidecode iproute2 pciutils kmod busybox ipmitool)
 if [[ $modem == 1 ]]; then
     # ModemManager finds modems through udev and answers mmcli over the system D-Bus.
     packages+=(modemmanager udev dbus libpam-systemd)

@@ -39,6 +39,16 @@ class Nic:
     carrier: bool | None = None
     firmware_version: str | None = None
     pci_address: str | None = None
+    shared: bool = False  # a BMC's USB network device: the same MAC on many machines
+
+
+# USB network devices that BMCs present to their host (vendor:product). Their MAC is the BMC
+# firmware's, often one value for a whole product line, so it never identifies a device.
+BMC_USB_NICS = {
+    "046b:ffb0": "AMI MegaRAC virtual Ethernet (Supermicro, ASRock Rack, Gigabyte, ...)",
+    "413c:a102": "Dell iDRAC virtual NIC",
+    "04b3:4010": "Lenovo XClarity Controller / IBM IMM USB RNDIS",
+}
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,7 @@ class SysNet:
     speed: str | None = None
     operstate: str | None = None
     carrier: str | None = None
+    usb_id: str | None = None  # "vendor:product" of a USB network device
 
 
 # Link kinds (ip -d) that are never hardware. Slave kinds (bond_slave, bridge_slave,
@@ -202,9 +213,16 @@ def read_sysfs() -> list[SysNet]:
                 speed=value(f"{base}/speed"),
                 operstate=value(f"{base}/operstate"),
                 carrier=value(f"{base}/carrier"),
+                usb_id=_usb_id(
+                    value(f"{base}/device/../idVendor"), value(f"{base}/device/../idProduct")
+                ),
             )
         )
     return entries
+
+
+def _usb_id(vendor: str | None, product: str | None) -> str | None:
+    return f"{vendor.lower()}:{product.lower()}" if vendor and product else None
 
 
 def parse_ip(text: str) -> Parsed[list[Link]]:
@@ -309,6 +327,7 @@ def nics_from_sysfs(entries: list[SysNet], permanent: dict[str, str]) -> list[Ni
                 speed_mbps=_speed(entry.speed),
                 operstate=entry.operstate,
                 carrier={"1": True, "0": False}.get(entry.carrier or ""),
+                shared=entry.usb_id in BMC_USB_NICS,
             )
         )
     return nics
@@ -329,6 +348,8 @@ def mac_list(nics: list[Nic]) -> Parsed[list[str]]:
     warnings: list[str] = []
     owner: dict[str, str] = {}  # mac -> the interface that reported it first
     for nic in nics:
+        if nic.shared:
+            continue  # a BMC's USB NIC: listed in hardware.nics, never an identity
         if nic.mac in owner:
             warnings.append(f"{nic.name} reports the same MAC as {owner[nic.mac]}; sent once")
             continue
