@@ -44,7 +44,8 @@ bash "$repo/scripts/system-packages.sh" image || die "the Debian packages above 
 
 # --- packages -------------------------------------------------------------------------------
 # python3-minimal lacks json and http; libpython3.11-stdlib has them. busybox gives udhcpc.
-packages=(python3-minimal libpython3.11-stdlib dmidecode iproute2 pciutils kmod busybox)
+# ipmitool reads the BMC's LAN address and MAC (`ipmitool lan print`).
+packages=(python3-minimal libpython3.11-stdlib dmidecode iproute2 pciutils kmod busybox ipmitool)
 if [[ $modem == 1 ]]; then
     # ModemManager finds modems through udev and answers mmcli over the system D-Bus.
     packages+=(modemmanager udev dbus libpam-systemd)
@@ -170,10 +171,12 @@ rm -f "$stage/.arrow-stamp"
 
 strip_rootfs() {
     local r=$1
-    # Package management, documentation, translations, time zones: a one-shot ramdisk uses none.
+    # Package management, documentation, translations, time zones, ipmitool's IANA enterprise
+    # list (manufacturer names for `mc info`; `lan print` needs none): a one-shot ramdisk uses none.
     rm -rf "$r"/usr/share/{doc,man,info,locale,i18n,zoneinfo,lintian,bash-completion} \
         "$r"/usr/share/{common-licenses,perl5,debconf,bug,menu,gcc,pam,pam-configs,keyrings} \
         "$r"/usr/share/{initramfs-tools,base-passwd,dpkg,pixmaps} \
+        "$r"/usr/share/misc/enterprise-numbers.txt \
         "$r"/usr/lib/{apt,dpkg} "$r"/usr/lib/x86_64-linux-gnu/{gconv,perl-base,perl5,security} \
         "$r"/usr/lib/x86_64-linux-gnu/{e2fsprogs,engines-3,krb5} \
         "$r"/var/cache/* "$r"/var/lib/{apt,dpkg} "$r"/var/log/* "$r"/etc/apt \

@@ -44,7 +44,7 @@ class Config:
     after: str = "reboot"
     deadline: float = 600.0  # seconds of submission retries
     modem_wait: float = 30.0  # seconds to wait for ModemManager when sysfs shows a modem
-    lldp_wait: float = 35.0  # seconds to listen for LLDP on linked ports (0: do not listen)
+    lldp_wait: float = 3.0  # seconds to listen for LLDP on linked ports (0: do not listen)
     origin: Mapping[str, str] = field(default_factory=dict)  # setting -> cmdline/env/flag
 
     @property

@@ -16,7 +16,7 @@ from dataclasses import asdict
 from typing import Any, TypeVar
 
 from arrow_agent import __version__, run
-from arrow_agent.collectors import Failure, dmi, hardware, lldp, modem, net, platform
+from arrow_agent.collectors import Failure, bmc, dmi, hardware, lldp, modem, net, platform
 
 T = TypeVar("T")
 
@@ -92,6 +92,7 @@ def collect_inventory(
     extra = _guarded(
         platform.NAME, failures, lambda: platform.collect(failures, next(iter(dumps), None)), {}
     )
+    baseboard = _guarded(bmc.NAME, failures, lambda: bmc.collect(failures), {})
     neighbors = listener.result(failures)
 
     serial, sn_source = dmi.choose_serial(facts)
@@ -99,7 +100,7 @@ def collect_inventory(
     failures.extend(Failure(net.NAME, "parse", warning) for warning in pairs.warnings)
     return {
         "mac_address": pairs.facts,
-        "device_name": device_name(prefix, serial, [nic.mac for nic in nics]),
+        "device_name": device_name(prefix, serial, [nic.mac for nic in nics if not nic.shared]),
         "serial_number": serial,
         "device_spec": dmi.device_spec(facts),
         "has_modem": modems.has_modem,
@@ -111,6 +112,7 @@ def collect_inventory(
             "dmi": facts.stripped(),
             **machine,
             **extra,
+            **baseboard,
             "nics": [asdict(nic) for nic in nics],
             "modem": modems.as_hardware(),
             "lldp": [asdict(neighbor) for neighbor in neighbors],

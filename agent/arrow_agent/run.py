@@ -6,14 +6,19 @@ nothing is executed and nothing outside the root is read:
 
 - ``run(["ip", "-j", "link"])`` reads ``DIR/commands/ip-j-link.txt`` or ``.json`` (the argv
   joined with ``-``, leading dashes dropped); a missing file behaves as a missing command;
-- ``read_sys("/sys/class/net/eth0/address")`` reads ``DIR/sys/class/net/eth0/address``.
+- ``read_sys("/sys/class/net/eth0/address")`` reads ``DIR/sys/class/net/eth0/address``;
+- ``ethtool_drvinfo("eth0")`` reads ``DIR/ethtool/eth0.drvinfo`` (the raw ioctl answer).
 
 Knows nothing about what the outputs mean.
 """
 
 from __future__ import annotations
 
+import array
+import fcntl
 import os
+import socket
+import struct
 import subprocess
 import termios
 import tty
@@ -21,6 +26,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 _root: Path | None = None
+_SIOCETHTOOL = 0x8946
+_ETHTOOL_GDRVINFO = 3
+DRVINFO_SIZE = 196  # struct ethtool_drvinfo
 
 
 class RunError(Exception):
@@ -128,3 +136,16 @@ def open_port(path: str) -> int:
         tty.setraw(fd)
         termios.tcflush(fd, termios.TCIOFLUSH)
     return fd
+
+
+def ethtool_drvinfo(interface: str) -> bytes | None:
+    """The kernel's ``struct ethtool_drvinfo`` for *interface* (what ``ethtool -i`` prints), by
+    the SIOCETHTOOL ioctl; None under a root that did not capture it. Raises OSError."""
+    if _root is not None:
+        path = _root / "ethtool" / f"{interface}.drvinfo"
+        return path.read_bytes() if path.exists() else None
+    buffer = array.array("B", struct.pack("I", _ETHTOOL_GDRVINFO) + bytes(DRVINFO_SIZE - 4))
+    request = struct.pack("16sP", interface.encode("utf-8")[:15], buffer.buffer_info()[0])
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        fcntl.ioctl(sock.fileno(), _SIOCETHTOOL, request)
+    return buffer.tobytes()

@@ -154,6 +154,7 @@ class NetLab:
         self.tftp_root.chmod(0o755)
         self._processes: list[tuple[str, subprocess.Popen[bytes]]] = []
         self._taps = itertools.count(0)
+        self._lldpd_dirs: list[Path] = []
         self.backend = LabBackend(self.ns)
 
     # --- building ----------------------------------------------------------------------------
@@ -234,6 +235,24 @@ class NetLab:
         ])  # fmt: skip
         self._wait_started("arrow-dnsmasq", "TFTP root is")
 
+    def start_switch_lldp(self, tap: str, hostname: str, port_description: str) -> None:
+        """lldpd on *tap*, the switch port the guest's NIC is plugged into, speaking every
+        second, its port id the interface name (as most switches send: "Gi1/0/7").
+        lldpcli applies the configuration unprivileged, so it sits in a world-readable
+        directory (removed at close)."""
+        conf_dir = Path(tempfile.mkdtemp(prefix="arrow-lab-lldpd-"))
+        conf_dir.chmod(0o755)
+        self._lldpd_dirs.append(conf_dir)
+        conf = conf_dir / "lldpd.conf"
+        conf.write_text(
+            f"configure system hostname {hostname}\nconfigure lldp tx-interval 1\n"
+            "configure lldp portidsubtype ifname\n"
+            f'configure ports {tap} lldp portdescription "{port_description}"\n'
+        )
+        self.spawn("lldpd", self.ns, [
+            "lldpd", "-d", "-k", "-I", tap, "-u", str(conf_dir / "lldpd.sock"), "-O", str(conf),
+        ])  # fmt: skip
+
     def _wait_started(self, name: str, marker: str, timeout: float = 20.0) -> None:
         process = dict(self._processes)[name]
         deadline = time.monotonic() + timeout
@@ -270,6 +289,8 @@ class NetLab:
                 subprocess.run(["ip", "netns", "del", ns], check=False, capture_output=True)
         with contextlib.suppress(FileNotFoundError):
             shutil.rmtree(self.tftp_root)
+        while self._lldpd_dirs:
+            shutil.rmtree(self._lldpd_dirs.pop(), ignore_errors=True)
 
     def leftovers(self) -> list[str]:
         """Namespaces of this lab that still exist (the cleanup test expects none)."""

@@ -10,6 +10,7 @@ Each prints its time from QEMU start to the accepted submission (docs/pxe.md lis
 
 from __future__ import annotations
 
+import re
 from io import StringIO
 from pathlib import Path
 
@@ -40,9 +41,7 @@ def lab(tmp_path, settings, inventory_image, demo):
     """A lab with the backend listening on the bridge address; no DHCP server yet."""
     settings.ROOT_URLCONF = "tests.e2e.imaging_urls"
     settings.ARROW_IMAGE_DIR = inventory_image
-    # No LLDP speaker on these links: the agent would listen its whole window (docs/agent.md),
-    # which these boot-path timings leave out, as the image boot test does.
-    settings.ARROW_KERNEL_ARGS = "console=ttyS0,115200 arrow.lldp_wait=0"
+    settings.ARROW_KERNEL_ARGS = "console=ttyS0,115200"
     settings.ARROW_IMAGING_URL = f"http://{BRIDGE_IP}:8000/test-imaging/{{device_id}}.ipxe"
     with NetLab(tmp_path / "lab") as network:
         network.backend.start()
@@ -134,6 +133,24 @@ def test_proxy_dhcp_inventories_then_images(lab, tmp_path, firmware):
         entry = inventoried(vm, lab, MAC_A, f"proxy DHCP, {firmware}")
     device = assert_inventoried(entry, {MAC_A})
     goes_to_imaging(lab, tmp_path, firmware, nics, device)
+
+
+def test_the_switch_port_is_reported_from_lldp(lab, tmp_path):
+    """lldpd speaks on the guest's switch port: the accepted submission names the switch, its
+    chassis and the port; listening stopped once the port had answered."""
+    proxy_mode(lab)
+    tap = lab.tap()
+    lab.start_switch_lldp(tap, "sw-rack7", "Gi1/0/7 rack 7")
+    nics = [Nic("virtio-net-pci", MAC_A, tap=tap, rom=True)]
+    with machine(lab, tmp_path, "lldp", "bios", nics) as vm:
+        entry = inventoried(vm, lab, MAC_A, "proxy DHCP, bios, LLDP neighbour")
+    device = assert_inventoried(entry, {MAC_A})
+    [neighbour] = device.hardware["lldp"]
+    assert neighbour["system_name"] == "sw-rack7"
+    assert neighbour["port_description"] == "Gi1/0/7 rack 7"
+    assert re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", neighbour["chassis_id"])  # a MAC
+    assert neighbour["port_id"] == tap  # the interface name subtype
+    assert "lldp" not in {e["collector"] for e in device.hardware["collection_errors"]}
 
 
 @pytest.mark.parametrize("firmware", ["bios", "uefi"])

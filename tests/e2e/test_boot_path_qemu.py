@@ -33,9 +33,7 @@ def backend(live_server, settings, inventory_image, demo):
     settings.ROOT_URLCONF = "tests.e2e.imaging_urls"
     settings.ARROW_IMAGE_DIR = inventory_image
     settings.ARROW_IMAGING_URL = "http://10.0.2.100/test-imaging/{device_id}.ipxe"
-    # No LLDP speaker on these links: the agent would listen its whole window (docs/agent.md),
-    # which these boot-path timings leave out, as the image boot test does.
-    settings.ARROW_KERNEL_ARGS = "console=ttyS0,115200 arrow.lldp_wait=0"
+    settings.ARROW_KERNEL_ARGS = "console=ttyS0,115200"
     return live_server
 
 

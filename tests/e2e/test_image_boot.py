@@ -193,9 +193,7 @@ def test_image_carries_every_firmware_file_and_the_wifi_driver(inventory_image):
 def test_image_boots_through_ipxe_and_submits_serial_macs_and_token(boot_server, tmp_path):
     boot_server.kernel_args = (
         f"console=ttyS0 arrow.server=http://10.0.2.100 arrow.token={TOKEN} "
-        # QEMU's user network has a link but no LLDP speaker: the agent would listen for its
-        # whole window (docs/agent.md), which this boot-time measurement leaves out.
-        "arrow.mac=${net0/mac} arrow.after=reboot arrow.lldp_wait=0 quiet"
+        "arrow.mac=${net0/mac} arrow.after=reboot quiet"
     )
     guest = QemuGuest(
         workdir=tmp_path,
@@ -249,8 +247,7 @@ def test_image_takes_static_address_from_kernel_command_line_on_any_subnet(
         initrd=inventory_image / "initrd.img",
         append=(
             f"console=ttyS0 arrow.server=http://192.168.77.100 arrow.token={TOKEN} "
-            f"arrow.mac={MAC_BOOT} arrow.ip=192.168.77.50/24 arrow.after=poweroff "
-            "arrow.lldp_wait=0 quiet"
+            f"arrow.mac={MAC_BOOT} arrow.ip=192.168.77.50/24 arrow.after=poweroff quiet"
         ),
     )
     with guest:

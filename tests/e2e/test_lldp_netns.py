@@ -16,13 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from arrow_agent.collectors import Failure, lldp
+from arrow_agent import run
+from arrow_agent.collectors import Failure, lldp, net
 
 
 class Switch:
-    """lldpd in namespace *ns*, speaking every second on the far end of veth *port*."""
+    """lldpd in namespace *ns*, speaking every *interval* seconds on the far end of veth *port*."""
 
-    def __init__(self, tmp: Path, name: str, description: str | None) -> None:
+    def __init__(self, tmp: Path, name: str, description: str | None, interval: int = 1) -> None:
         tag = uuid.uuid4().hex[:6]
         self.ns, self.port, far = f"arrowlldp-{tag}", f"al{tag}", f"sw{tag}"
         self.proc: subprocess.Popen | None = None
@@ -35,7 +36,7 @@ class Switch:
             return  # a linked port whose far end speaks no LLDP
         conf = tmp / f"{tag}.conf"
         conf.write_text(
-            f"configure system hostname {name}\nconfigure lldp tx-interval 1\n"
+            f"configure system hostname {name}\nconfigure lldp tx-interval {interval}\n"
             f'configure ports {far} lldp portdescription "{description}"\n'
         )
         lldpd = ["lldpd", "-d", "-k", "-I", far, "-u", str(tmp / f"{tag}.sock"), "-O", str(conf)]
@@ -67,8 +68,8 @@ def switches():
     tmp_path.chmod(0o755)
     made: list[Switch] = []
 
-    def make(name: str, description: str | None = "uplink") -> Switch:
-        made.append(Switch(tmp_path, name, description))
+    def make(name: str, description: str | None = "uplink", interval: int = 1) -> Switch:
+        made.append(Switch(tmp_path, name, description, interval))
         return made[-1]
 
     yield make
@@ -102,3 +103,23 @@ def test_a_linked_port_without_a_speaker_is_reported_after_the_bounded_wait(swit
     assert time.monotonic() - started < 15  # the 4 s window, with room for a loaded machine
     assert [n.interface for n in heard] == [talking.port]
     assert [f.message for f in failures] == [f"no LLDP neighbour after 4 s on {quiet.port}"]
+
+
+def test_a_switch_on_its_30_s_schedule_answers_the_agents_announcement_at_once(switches):
+    """IEEE 802.1AB-2009 fast transmission: a new neighbour gets frames at once, so the agent's
+    short default window hears a switch that otherwise speaks every 30 s."""
+    slow = switches("sw-core", "Te1/0/1", interval=30)
+    time.sleep(3)  # lldpd's first frame on link up has gone by; the next is 30 s away
+    failures: list[Failure] = []
+    started = time.monotonic()
+    heard = lldp.collect(failures, [slow.port], wait_s=lldp.DEFAULT_WAIT_S)
+    assert time.monotonic() - started < lldp.DEFAULT_WAIT_S + 1
+    assert [(n.system_name, n.port_description) for n in heard] == [("sw-core", "Te1/0/1")]
+    assert failures == []
+
+
+def test_the_driver_of_a_real_link_is_read_by_the_ethtool_ioctl(switches):
+    port = switches("unused", description=None).port
+    info = net.parse_drvinfo(run.ethtool_drvinfo(port)).facts
+    assert info.driver == "veth"
+    assert info.bus_info is None

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 
 from arrow_agent import run
-from arrow_agent.collectors import Failure, Parsed, atport, parse_guarded
+from arrow_agent.collectors import Failure, Parsed, atport, mbim, parse_guarded
 
 NAME = "modem"
 
@@ -60,13 +60,15 @@ class Modem:
 class ModemFacts:
     has_modem: bool = False
     imei: str | None = None
-    source: str = "none"  # "mmcli", "sysfs" (has_modem only) or "at" (the IMEI from an AT port)
+    source: str = "none"  # "mmcli", "sysfs" (has_modem only), "at" or "mbim" (the IMEI's port)
     evidence: list[str] = field(default_factory=list)  # what sysfs showed
     modems: list[Modem] = field(default_factory=list)
     at_ports: list[atport.AtFacts] = field(default_factory=list)  # what the AT ports said
+    mbim_ports: list[atport.AtFacts] = field(default_factory=list)  # what the MBIM ports said
 
     def as_hardware(self) -> dict[str, object]:
-        answered = [port for port in self.at_ports if port.imei] or self.at_ports
+        ports = self.at_ports + self.mbim_ports
+        answered = [port for port in ports if port.imei] or ports
         first = answered[0] if answered else None
         return {
             "source": self.source,
@@ -77,6 +79,7 @@ class ModemFacts:
             "model": first.model if first else None,
             "revision": first.revision if first else None,
             "at_ports": [asdict(port) for port in self.at_ports],
+            "mbim_ports": [asdict(port) for port in self.mbim_ports],
         }
 
 
@@ -217,10 +220,15 @@ def collect(
         return facts
     answers = atport.collect(failures)
     imei = next((port.imei for port in answers if port.imei), None)
+    source = "at" if imei is not None else facts.source
+    mbim_answers: list[atport.AtFacts] = []
+    if imei is None:  # a modem with only an MBIM control port
+        mbim_answers = mbim.collect(failures)
+        imei = next((port.imei for port in mbim_answers if port.imei), None)
+        source = "mbim" if imei is not None else source
     if imei is not None and not luhn_ok(imei):
         failures.append(Failure(NAME, "parse", f"IMEI {imei} fails the Luhn check; sent anyway"))
-    source = "at" if imei is not None else facts.source
-    return replace(facts, imei=imei, source=source, at_ports=answers)
+    return replace(facts, imei=imei, source=source, at_ports=answers, mbim_ports=mbim_answers)
 
 
 def from_modem_manager(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from arrow_agent import run
 from arrow_agent.collectors import Failure, Parsed, parse_guarded
@@ -37,6 +37,28 @@ class Nic:
     speed_mbps: int | None = None
     operstate: str | None = None
     carrier: bool | None = None
+    firmware_version: str | None = None
+    pci_address: str | None = None
+    shared: bool = False  # a BMC's USB network device: the same MAC on many machines
+
+
+# USB network devices that BMCs present to their host (vendor:product). Their MAC is the BMC
+# firmware's, often one value for a whole product line, so it never identifies a device.
+BMC_USB_NICS = {
+    "046b:ffb0": "AMI MegaRAC virtual Ethernet (Supermicro, ASRock Rack, Gigabyte, ...)",
+    "413c:a102": "Dell iDRAC virtual NIC",
+    "04b3:4010": "Lenovo XClarity Controller / IBM IMM USB RNDIS",
+}
+
+
+@dataclass(frozen=True)
+class DrvInfo:
+    """What ``ethtool -i`` tells: the driver, its version, the NIC's firmware and bus address."""
+
+    driver: str | None = None
+    version: str | None = None
+    firmware_version: str | None = None
+    bus_info: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +100,7 @@ class SysNet:
     speed: str | None = None
     operstate: str | None = None
     carrier: str | None = None
+    usb_id: str | None = None  # "vendor:product" of a USB network device
 
 
 # Link kinds (ip -d) that are never hardware. Slave kinds (bond_slave, bridge_slave,
@@ -190,9 +213,16 @@ def read_sysfs() -> list[SysNet]:
                 speed=value(f"{base}/speed"),
                 operstate=value(f"{base}/operstate"),
                 carrier=value(f"{base}/carrier"),
+                usb_id=_usb_id(
+                    value(f"{base}/device/../idVendor"), value(f"{base}/device/../idProduct")
+                ),
             )
         )
     return entries
+
+
+def _usb_id(vendor: str | None, product: str | None) -> str | None:
+    return f"{vendor.lower()}:{product.lower()}" if vendor and product else None
 
 
 def parse_ip(text: str) -> Parsed[list[Link]]:
@@ -297,6 +327,7 @@ def nics_from_sysfs(entries: list[SysNet], permanent: dict[str, str]) -> list[Ni
                 speed_mbps=_speed(entry.speed),
                 operstate=entry.operstate,
                 carrier={"1": True, "0": False}.get(entry.carrier or ""),
+                shared=entry.usb_id in BMC_USB_NICS,
             )
         )
     return nics
@@ -317,12 +348,49 @@ def mac_list(nics: list[Nic]) -> Parsed[list[str]]:
     warnings: list[str] = []
     owner: dict[str, str] = {}  # mac -> the interface that reported it first
     for nic in nics:
+        if nic.shared:
+            continue  # a BMC's USB NIC: listed in hardware.nics, never an identity
         if nic.mac in owner:
             warnings.append(f"{nic.name} reports the same MAC as {owner[nic.mac]}; sent once")
             continue
         owner[nic.mac] = nic.name
         pairs.append(f"{nic.name}:{nic.mac}")
     return Parsed(pairs, warnings)
+
+
+def parse_drvinfo(raw: bytes) -> Parsed[DrvInfo]:
+    """The strings of a ``struct ethtool_drvinfo`` (cmd, then five 32-byte NUL-padded fields)."""
+    if len(raw) < 4 + 32 * 4:
+        return Parsed(DrvInfo(), [f"ethtool driver info is {len(raw)} bytes, too short"])
+
+    def field(index: int) -> str | None:
+        text = raw[4 + 32 * index : 4 + 32 * (index + 1)].split(b"\0", 1)[0]
+        value = text.decode("utf-8", errors="replace").strip()
+        return value if value and value.upper() != "N/A" else None
+
+    return Parsed(DrvInfo(field(0), field(1), field(2), field(3)))
+
+
+_PCI_ADDRESS = re.compile(r"[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]")
+
+
+def with_drvinfo(nic: Nic, failures: list[Failure]) -> Nic:
+    """*nic* with its firmware version and PCI address from the driver (ethtool -i)."""
+    try:
+        raw = run.ethtool_drvinfo(nic.name)
+    except OSError as exc:
+        failures.append(Failure(NAME, "read", f"{nic.name}: ethtool: {exc.strerror or exc}"))
+        return nic
+    if raw is None:
+        return nic
+    info = parse_guarded(NAME, parse_drvinfo, raw, failures, DrvInfo())  # type: ignore[arg-type]
+    bus = (info.bus_info or "").lower()
+    return replace(
+        nic,
+        driver=nic.driver or info.driver,
+        firmware_version=info.firmware_version,
+        pci_address=bus if _PCI_ADDRESS.fullmatch(bus) else None,
+    )
 
 
 def collect(failures: list[Failure]) -> list[Nic]:
@@ -340,4 +408,4 @@ def collect(failures: list[Failure]) -> list[Nic]:
     if not entries:
         return nics_from_ip(links)
     permanent = {link.name: link.permanent for link in links if link.permanent}
-    return nics_from_sysfs(entries, permanent)
+    return [with_drvinfo(nic, failures) for nic in nics_from_sysfs(entries, permanent)]

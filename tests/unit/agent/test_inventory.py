@@ -90,6 +90,7 @@ def test_inventory_of_a_nuc(fake_root):
         "model": None,
         "revision": None,
         "at_ports": [],
+        "mbim_ports": [],
     }
     assert hardware["secure_boot"] is True
     assert hardware["tpm"] == {"present": True, "version": 2}

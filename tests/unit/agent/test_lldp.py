@@ -56,3 +56,25 @@ def test_no_linked_port_means_no_wait():
     failures = []
     assert lldp.collect(failures, [], wait_s=35) == []
     assert failures == []
+
+
+def test_the_agents_announcement_is_an_lldp_med_endpoint_with_a_short_ttl():
+    frame = lldp.announcement("eno1", bytes.fromhex("1c697a0a1b2c"))
+    assert frame[:6] == lldp.LLDP_MULTICAST
+    neighbor = lldp.parse_frame("eno1", frame).facts
+    assert (neighbor.chassis_id, neighbor.port_id, neighbor.system_name) == (
+        "1c:69:7a:0a:1b:2c",
+        "eno1",
+        "arrow-inventory",
+    )
+    kinds = dict(lldp.tlvs(frame[14:]))
+    assert kinds[3] == b"\x00\x3c"  # TTL 60 s
+    assert kinds[127] == b"\x00\x12\xbb\x01\x00\x01\x01"  # LLDP-MED capabilities, Class I
+
+
+def test_a_port_id_by_interface_name_is_text_and_by_network_address_an_address():
+    # TLV headers: type << 9 | length (chassis id 0x0207, port id 0x0408 / 0x0406)
+    head = FRAME[:14] + b"\x02\x07\x04" + bytes.fromhex("1c697a0a1b2c")  # chassis: MAC
+    assert lldp.parse_frame("eth0", head + b"\x04\x08\x05Gi1/0/7").facts.port_id == "Gi1/0/7"
+    by_address = head + b"\x04\x06\x04\x01\x0a\x00\x00\x07"
+    assert lldp.parse_frame("eth0", by_address).facts.port_id == "10.0.0.7"

@@ -289,3 +289,40 @@ def test_without_sysfs_and_ip_nothing_is_found_and_both_are_recorded(fake_root):
     failures: list[Failure] = []
     assert net.collect(failures) == []
     assert [f.stage for f in failures] == ["read", "read"]
+
+
+def drvinfo(driver: str, version: str, firmware: str, bus: str) -> bytes:
+    """A struct ethtool_drvinfo as the kernel fills it (cmd, then NUL-padded strings)."""
+    fields = [value.encode().ljust(32, b"\0") for value in (driver, version, firmware, bus, "")]
+    return (3).to_bytes(4, "little") + b"".join(fields) + bytes(12 + 20)
+
+
+def test_driver_info_captured_from_a_qemu_virtio_nic():
+    raw = (FIXTURES / "ethtool/virtio_net-qemu.drvinfo").read_bytes()
+    assert net.parse_drvinfo(raw).facts == net.DrvInfo("virtio_net", "1.0.0", None, "0000:00:03.0")
+
+
+def test_a_nic_gets_its_firmware_version_and_pci_address_from_the_driver(fake_root):
+    fake_root.nic("enp86s0", "1c:69:7a:0a:1b:2c", driver="igc", pci="0000:56:00.0")
+    fake_root.file("/ethtool/enp86s0.drvinfo", drvinfo("igc", "6.1.0", "1057:8754", "0000:56:00.0"))
+    fake_root.nic("wlo1", "08:bf:b8:c0:c5:83", driver="iwlwifi", pci="0000:00:14.3")
+    failures: list[Failure] = []
+    nics = net.collect(failures)
+    assert [(n.name, n.firmware_version, n.pci_address) for n in nics] == [
+        ("enp86s0", "1057:8754", "0000:56:00.0"),
+        ("wlo1", None, None),  # not captured: nothing claimed, nothing to report
+    ]
+
+
+def test_driver_info_that_is_short_or_not_pci_is_left_out():
+    assert net.parse_drvinfo(b"\x03\x00\x00\x00igc").warnings == [
+        "ethtool driver info is 7 bytes, too short"
+    ]
+    usb = net.parse_drvinfo(
+        drvinfo("cdc_ether", "6.1.0", "CDC Ethernet Device", "usb-0000:00:14.0-3")
+    )
+    assert (usb.facts.firmware_version, usb.facts.bus_info) == (
+        "CDC Ethernet Device",
+        "usb-0000:00:14.0-3",
+    )
+    assert net.parse_drvinfo(drvinfo("e1000", "7.3.21", "N/A", "")).facts.firmware_version is None
