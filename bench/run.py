@@ -272,6 +272,24 @@ def mass_boot(
     }
 
 
+def measured_round(server, pg, *, seconds: float, wrk: dict, tries: int = 3) -> dict:
+    """One wrk round with the CPU the server and PostgreSQL spent per request. On a machine so
+    loaded that no request completed, the round is run again for twice as long (at most *tries*
+    rounds), then the run fails saying so: a figure per request needs a request."""
+    for _ in range(tries):
+        cpu0, pg0 = server.cpu_seconds(), tree_cpu_seconds(pg.postmaster_pid())
+        figures = run_wrk(server.url, seconds=seconds, **wrk)
+        cpu1, pg1 = server.cpu_seconds(), tree_cpu_seconds(pg.postmaster_pid())
+        if figures["requests"]:
+            figures["load"] = loadavg()
+            figures["server_cpu_ms_per_request"] = (cpu1 - cpu0) * 1000 / figures["requests"]
+            figures["postgres_cpu_ms_per_request"] = (pg1 - pg0) * 1000 / figures["requests"]
+            return figures
+        print(f"bench: no request completed in {seconds:g} s (load {loadavg()}); again, longer")
+        seconds *= 2
+    raise SystemExit(f"bench: no check-mac request completed in {tries} rounds: machine overloaded")
+
+
 def checkmac_rounds(
     *,
     env: dict,
@@ -310,20 +328,9 @@ def checkmac_rounds(
         for r in range(rounds):
             order = ["baseline", "ours"] if r % 2 == 0 else ["ours", "baseline"]
             for name in order:
-                server = servers[name]
-                cpu0, pg0 = server.cpu_seconds(), tree_cpu_seconds(pg.postmaster_pid())
-                figures = run_wrk(
-                    server.url,
-                    macs_file=macs_file,
-                    key=key,
-                    concurrency=concurrency,
-                    seconds=seconds,
-                )
-                cpu1, pg1 = server.cpu_seconds(), tree_cpu_seconds(pg.postmaster_pid())
+                wrk = {"macs_file": macs_file, "key": key, "concurrency": concurrency}
+                figures = measured_round(servers[name], pg, seconds=seconds, wrk=wrk)
                 figures["round"] = r
-                figures["load"] = loadavg()
-                figures["server_cpu_ms_per_request"] = (cpu1 - cpu0) * 1000 / figures["requests"]
-                figures["postgres_cpu_ms_per_request"] = (pg1 - pg0) * 1000 / figures["requests"]
                 results[name].append(figures)
         memory = {name: [peak_rss_kib(p) for p in s.worker_pids()] for name, s in servers.items()}
     pairs = list(zip(results["ours"], results["baseline"], strict=True))
