@@ -11,11 +11,11 @@ from django.db import IntegrityError, transaction
 
 from inventory import authz
 from inventory.choices import HistoryKind, InventoryStatus, SnSource
-from inventory.errors import Conflict, InventoryError, NotFound, ValidationFailed
+from inventory.errors import Conflict, InvalidMac, InventoryError, NotFound, ValidationFailed
 from inventory.models import Device, DeviceMac, DeviceSpec, Organization
 from inventory.services.history import device_snapshot, history_add, snapshot_diff
 from inventory.services.locks import lock_identities
-from inventory.services.macs import InvalidMac, is_shared_mac, normalize_mac
+from inventory.services.macs import is_shared_mac, normalize_mac
 from inventory.services.validation import lookup_key, text_problem
 
 MAX_BULK_LINES = 2000

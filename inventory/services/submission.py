@@ -25,7 +25,14 @@ from inventory.choices import (
     RequestStatus,
     SubmissionOutcome,
 )
-from inventory.errors import Conflict, Forbidden, InventoryError, NotFound, ValidationFailed
+from inventory.errors import (
+    BodyTooLarge,
+    Conflict,
+    Forbidden,
+    InventoryError,
+    NotFound,
+    ValidationFailed,
+)
 from inventory.models import Device, DeviceMac, DeviceRequest, Submission
 from inventory.services.audit import audit_record
 from inventory.services.history import device_snapshot, history_add, snapshot_diff
@@ -75,24 +82,13 @@ def submission_record(
         )
 
 
-class BodyTooLarge(InventoryError):
-    status_code = 413
-
-
 def submission_reject_too_large(*, entry: Submission, size: int, limit: int) -> None:
     """Marks a journaled prefix of an oversized body rejected, then raises BodyTooLarge.
 
     The journal keeps the first bytes (enough to see who sent what) and says in `error` that
     they are a prefix: body_bytes is the declared size, journaled_bytes what was kept.
     """
-    exc = BodyTooLarge(
-        "body_too_large",
-        f"the body has {size} bytes; at most {limit} are accepted",
-        field="body",
-        body_bytes=size,
-        journaled_bytes=len(bytes(entry.body)),
-        limit=limit,
-    )
+    exc = BodyTooLarge.of(size, limit, body_bytes=size, journaled_bytes=len(bytes(entry.body)))
     _mark(entry, SubmissionOutcome.REJECTED, exc)
     log.info("submission %s rejected: %s", entry.pk, exc.message)
     raise exc
@@ -132,7 +128,7 @@ def submission_process(
     try:
         data = validate_submission(decode_body(bytes(entry.body)))
         if bound_mac is not None and bound_mac not in {m.mac for m in data.macs}:
-            raise InventoryError(
+            raise Forbidden(
                 "token_mac_mismatch",
                 f"the inventory token was issued for {bound_mac}, which this submission does "
                 "not report",
@@ -152,8 +148,6 @@ def submission_process(
         log.warning("submission %s conflict: %s", entry.pk, exc.message)
         raise
     except InventoryError as exc:
-        if exc.code in ("token_mac_mismatch", "token_used"):
-            exc.status_code = 403
         _mark(entry, SubmissionOutcome.REJECTED, exc)
         log.info("submission %s rejected: %s", entry.pk, exc.message)
         raise

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inventory.choices import REPORTED_SN_SOURCES
-from inventory.errors import NotFound, ValidationFailed
-from inventory.services.macs import InvalidMac, normalize_mac
+from inventory.errors import InvalidMac, NotFound, ValidationFailed
+from inventory.services.macs import normalize_mac
 
 MAX_MACS = 64  # a server with many ports reports a few dozen; more is not a device
 MAX_TEXT = 200
