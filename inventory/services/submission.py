@@ -371,15 +371,7 @@ def _apply(
     needs_inventory = device.flagged_for_inventory or device.inventoried_at is None
     _write_facts(device, merged.facts, spec)
     device.warnings = list(data.warnings)
-    request = _pending_request(own_macs)
-    if request is not None:
-        _apply_request(
-            device,
-            request,
-            locked=set(device.locked_fields or []),
-            decided=placement is not None,
-            is_new=target.is_new,
-        )
+    request = _join_request(target, own_macs, decided=placement is not None)
     changed = target.is_new or bool(merged.changes) or needs_inventory or request is not None
     actor = placement.actor if placement else None
     if changed:
@@ -394,6 +386,15 @@ def _apply(
         )
     _mark_applied(entry, device, placement)
     return _result(device, entry, changed, notes)
+
+
+def _join_request(target: _Target, macs: list[str], *, decided: bool) -> DeviceRequest | None:
+    """The pending request these MACs are targeted by, which the device joins, if any."""
+    request = _pending_request(macs)
+    if request is not None:
+        locked = set(target.device.locked_fields or [])
+        _apply_request(target.device, request, locked=locked, decided=decided, is_new=target.is_new)
+    return request
 
 
 def _placement_notes(
