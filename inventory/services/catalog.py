@@ -194,7 +194,6 @@ def _macs(values: object) -> list[str]:
     return list(dict.fromkeys(macs))
 
 
-@transaction.atomic
 def _request_to_change(pk: int | None, actor) -> tuple[DeviceRequest, dict | None]:
     """The request *pk* locked, with its facts before the edit; a new one when *pk* is None."""
     if not pk:
@@ -213,6 +212,7 @@ def _request_status(status: object) -> str:
     return str(status)
 
 
+@transaction.atomic
 def request_save(
     *,
     organization: object,
