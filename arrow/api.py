@@ -12,7 +12,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from inventory.api import admin, service
-from inventory.errors import InventoryError
+from inventory.errors import BodyTooLarge, InventoryError, Unavailable
 
 log = logging.getLogger("arrow.api")
 
@@ -84,25 +84,17 @@ def body_too_large(request, exc: RequestDataTooBig):
     # Raised when a typed endpoint reads a body over DATA_UPLOAD_MAX_MEMORY_SIZE; submit
     # journals a prefix and answers the same way itself.
     size = request.META.get("CONTENT_LENGTH", "?")
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    body = {
-        "code": "body_too_large",
-        "field": "body",
-        "detail": f"the body has {size} bytes; at most {limit} are accepted",
-    }
-    return api.create_response(request, body, status=413)
+    return inventory_error(request, BodyTooLarge.of(size, settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
 
 
 @api.exception_handler(DatabaseError)
 def database_error(request, exc: DatabaseError):
     if isinstance(exc, OperationalError | InterfaceError):
         log.error("database unavailable: %s", exc.__class__.__name__)
-        body = {
-            "code": "database_unavailable",
-            "field": None,
-            "detail": "the database is unavailable; retry shortly",
-        }
-        return api.create_response(request, body, status=503)
+        unavailable = Unavailable(
+            "database_unavailable", "the database is unavailable; retry shortly"
+        )
+        return inventory_error(request, unavailable)
     if isinstance(exc, DataError):
         # The last line of defence: a value PostgreSQL cannot store or compare (NUL, invalid
         # Unicode) that no check closer to its field caught. A 400, never a 500.

@@ -14,13 +14,9 @@ from django.conf import settings
 from django.utils import timezone
 from ninja.security import APIKeyHeader, HttpBearer
 
-from inventory.errors import InventoryError
+from inventory.errors import ServiceKeyNotConfigured
 from inventory.models import ApiToken
 from inventory.services.pxe import boot_token_check
-
-
-class ServiceKeyNotConfigured(InventoryError):
-    status_code = 503
 
 
 def service_key_valid(presented: str | None) -> bool:

@@ -1,5 +1,6 @@
-"""One application error type. The API turns it into JSON in one handler (arrow/api.py); the
-portal turns it into a form error. Codes are stable strings that clients may rely on."""
+"""Every application error type, with its HTTP status. The API turns them into JSON in one handler
+(arrow/api.py); the portal turns them into form errors. A service raises the type that states the
+failure (never changes a status after raising). Codes are stable strings that clients rely on."""
 
 from __future__ import annotations
 
@@ -45,5 +46,34 @@ class Conflict(InventoryError):
     status_code = 409
 
 
+class BodyTooLarge(InventoryError):
+    """A body over the configured size; its first bytes are journaled."""
+
+    status_code = 413
+
+    @classmethod
+    def of(cls, size: object, limit: int, **extra: Any) -> BodyTooLarge:
+        """The one 413: *size* bytes sent, *limit* accepted (*extra*: what the journal kept)."""
+        return cls(
+            "body_too_large",
+            f"the body has {size} bytes; at most {limit} are accepted",
+            field="body",
+            limit=limit,
+            **extra,
+        )
+
+
+class InvalidMac(InventoryError):
+    """Text that is not a MAC address in any accepted form (inventory/services/macs.py)."""
+
+    status_code = 400
+
+
 class Unavailable(InventoryError):
+    """The server cannot answer now (a missing setting, a database down): the client retries."""
+
     status_code = 503
+
+
+class ServiceKeyNotConfigured(Unavailable):
+    """No service key is configured: every service call is refused (fail closed)."""

@@ -11,7 +11,7 @@ from inventory.choices import OPEN_REQUEST_STATUSES, AuditAction, RequestStatus
 from inventory.errors import Conflict, NotFound, ValidationFailed
 from inventory.models import DeviceMac, DeviceRequest, DeviceSpec, Organization, RequestMac
 from inventory.services.audit import audit_diff, audit_record
-from inventory.services.devices import mac_registered, organization_by_name
+from inventory.services.devices import mac_registered, organization_by_name, spec_by_name_or_id
 from inventory.services.macs import normalize_mac
 from inventory.services.validation import free_form_problem, storable_problem, text_problem
 
@@ -194,6 +194,24 @@ def _macs(values: object) -> list[str]:
     return list(dict.fromkeys(macs))
 
 
+def _request_to_change(pk: int | None, actor) -> tuple[DeviceRequest, dict | None]:
+    """The request *pk* locked, with its facts before the edit; a new one when *pk* is None."""
+    if not pk:
+        return DeviceRequest(), None
+    base = authz.restrict(DeviceRequest.objects.all(), actor, authz.CHANGE)
+    req = base.select_for_update().filter(pk=pk).first()
+    if req is None:
+        raise NotFound("unknown_request", f"no device request {pk}", field="id")
+    return req, _request_facts(req, request_targets(req))
+
+
+def _request_status(status: object) -> str:
+    if status not in RequestStatus.values:
+        message = f"{status!r} is not one of {', '.join(RequestStatus.values)}"
+        raise ValidationFailed([{"field": "status", "code": "invalid_status", "message": message}])
+    return str(status)
+
+
 @transaction.atomic
 def request_save(
     *,
@@ -210,34 +228,10 @@ def request_save(
     org = organization_by_name(organization)
     authz.require_organization(actor, org)
     macs = _macs(target_macs)
-    spec_obj = None
-    if spec not in (None, ""):
-        spec_obj = DeviceSpec.objects.filter(name=str(spec)).first() or (
-            DeviceSpec.objects.filter(pk=spec).first() if str(spec).isdigit() else None
-        )
-        if spec_obj is None:
-            raise NotFound("unknown_spec", f"no device spec {spec!r}", field="spec")
-    if pk:
-        base = authz.restrict(DeviceRequest.objects.all(), actor, authz.CHANGE)
-        req = base.select_for_update().filter(pk=pk).first()
-        if req is None:
-            raise NotFound("unknown_request", f"no device request {pk}", field="id")
-        before = _request_facts(req, request_targets(req))
-    else:
-        req = DeviceRequest()
-        before = None
+    spec_obj = spec_by_name_or_id(spec)
+    req, before = _request_to_change(pk, actor)
     if status not in (None, ""):
-        if status not in RequestStatus.values:
-            raise ValidationFailed(
-                [
-                    {
-                        "field": "status",
-                        "code": "invalid_status",
-                        "message": f"{status!r} is not one of {', '.join(RequestStatus.values)}",
-                    }
-                ]
-            )
-        req.status = status
+        req.status = _request_status(status)
     _refuse("note", storable_problem(note or ""))  # a note may span lines
     req.organization, req.spec, req.note = org, spec_obj, note or ""
     req.save()

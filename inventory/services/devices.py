@@ -11,11 +11,11 @@ from django.db import IntegrityError, transaction
 
 from inventory import authz
 from inventory.choices import HistoryKind, InventoryStatus, SnSource
-from inventory.errors import Conflict, InventoryError, NotFound, ValidationFailed
+from inventory.errors import Conflict, InvalidMac, InventoryError, NotFound, ValidationFailed
 from inventory.models import Device, DeviceMac, DeviceSpec, Organization
 from inventory.services.history import device_snapshot, history_add, snapshot_diff
 from inventory.services.locks import lock_identities
-from inventory.services.macs import InvalidMac, is_shared_mac, normalize_mac
+from inventory.services.macs import is_shared_mac, normalize_mac
 from inventory.services.validation import lookup_key, text_problem
 
 MAX_BULK_LINES = 2000
@@ -163,9 +163,7 @@ def _device_to_change(device_id: object, actor) -> Device:
     return device
 
 
-@transaction.atomic
-def device_update(*, device_id: str, actor=None, **fields: Any) -> Device:
-    """An operator's edit of name, serial (entered by hand), spec or organization."""
+def _edit_check(fields: dict[str, Any]) -> None:
     unknown = sorted(set(fields) - set(EDITABLE))
     if unknown:
         raise ValidationFailed(
@@ -175,6 +173,24 @@ def device_update(*, device_id: str, actor=None, **fields: Any) -> Device:
         value = fields.get(name)
         if isinstance(value, str) and (problem := text_problem(value)):
             raise ValidationFailed([{"field": name, "code": problem[0], "message": problem[1]}])
+
+
+def spec_by_name_or_id(value: Any) -> DeviceSpec | None:
+    """The spec named *value* (or with id *value*), None for none, else NotFound."""
+    if value in (None, ""):
+        return None
+    spec = DeviceSpec.objects.filter(name=str(value)).first() or (
+        DeviceSpec.objects.filter(pk=value).first() if str(value).isdigit() else None
+    )
+    if spec is None:
+        raise NotFound("unknown_spec", f"no device spec {value!r}", field="spec")
+    return spec
+
+
+@transaction.atomic
+def device_update(*, device_id: str, actor=None, **fields: Any) -> Device:
+    """An operator's edit of name, serial (entered by hand), spec or organization."""
+    _edit_check(fields)
     device = _device_to_change(device_id, actor)
     before = device_snapshot(device)
     locked = set(device.locked_fields or [])
@@ -187,15 +203,7 @@ def device_update(*, device_id: str, actor=None, **fields: Any) -> Device:
         device.sn_source = SnSource.MANUAL if serial else None
         device.hardware_generated_sn = False
     if "spec" in fields:
-        value = fields["spec"]
-        if value in (None, ""):
-            device.spec = None
-        else:
-            device.spec = DeviceSpec.objects.filter(name=str(value)).first() or (
-                DeviceSpec.objects.filter(pk=value).first() if str(value).isdigit() else None
-            )
-            if device.spec is None:
-                raise NotFound("unknown_spec", f"no device spec {value!r}", field="spec")
+        device.spec = spec_by_name_or_id(fields["spec"])
         locked.add("spec")
     if "organization" in fields:
         value = fields["organization"]

@@ -12,7 +12,7 @@ from functools import lru_cache
 import netaddr
 from django.conf import settings
 
-from inventory.errors import InventoryError
+from inventory.errors import InvalidMac
 
 # MACs that many machines carry at once. They are kept on a device for reference but never used to
 # find a device, and never make two devices one. Operators add to these with ARROW_SHARED_MACS /
@@ -32,10 +32,6 @@ BUILTIN_SHARED_OUIS: frozenset[str] = frozenset()
 
 _CANONICAL = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
 _SEPARATORS = re.compile(r"[:.-]")
-
-
-class InvalidMac(InventoryError):
-    status_code = 400
 
 
 def normalize_mac(value: object, *, field: str = "mac_address") -> str:

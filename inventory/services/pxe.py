@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from inventory.authz import CHANGE, restrict
 from inventory.choices import HistoryKind, ImagingStatus, RequestStatus
-from inventory.errors import InventoryError, NotFound, ValidationFailed
+from inventory.errors import Forbidden, NotFound, ValidationFailed
 from inventory.models import BootEvent, BootToken, Device, DeviceMac, DeviceRequest
 from inventory.services.boot import BootAction, boot_state, decide_boot
 from inventory.services.catalog import request_set_status
@@ -95,7 +95,7 @@ def boot_token_consume(token_id: int) -> None:
         used_at=timezone.now()
     )
     if not used:
-        raise InventoryError(
+        raise Forbidden(
             "token_used", "this inventory token was already used", field="X-Inventory-Token"
         )
 

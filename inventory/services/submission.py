@@ -15,7 +15,7 @@ from typing import Any
 from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from arrow_agent.serials import clean_serial, is_placeholder_serial
+from arrow_agent.serials import clean_serial
 from inventory.authz import token_device_allows
 from inventory.choices import (
     AuditAction,
@@ -25,13 +25,21 @@ from inventory.choices import (
     RequestStatus,
     SubmissionOutcome,
 )
-from inventory.errors import Conflict, Forbidden, InventoryError, NotFound, ValidationFailed
-from inventory.models import Device, DeviceMac, DeviceRequest, Submission
+from inventory.errors import (
+    BodyTooLarge,
+    Conflict,
+    Forbidden,
+    InventoryError,
+    NotFound,
+    ValidationFailed,
+)
+from inventory.models import Device, DeviceMac, DeviceRequest, DeviceSpec, Submission
 from inventory.services.audit import audit_record
 from inventory.services.history import device_snapshot, history_add, snapshot_diff
 from inventory.services.locks import lock_identities
 from inventory.services.macs import is_shared_mac
 from inventory.services.matching import spec_match
+from inventory.services.merge import FACTS, NEW_DEVICE, Merged, merge
 from inventory.services.pxe import boot_token_consume
 from inventory.services.validation import InventoryData, decode_body, validate_submission
 
@@ -75,24 +83,13 @@ def submission_record(
         )
 
 
-class BodyTooLarge(InventoryError):
-    status_code = 413
-
-
 def submission_reject_too_large(*, entry: Submission, size: int, limit: int) -> None:
     """Marks a journaled prefix of an oversized body rejected, then raises BodyTooLarge.
 
     The journal keeps the first bytes (enough to see who sent what) and says in `error` that
     they are a prefix: body_bytes is the declared size, journaled_bytes what was kept.
     """
-    exc = BodyTooLarge(
-        "body_too_large",
-        f"the body has {size} bytes; at most {limit} are accepted",
-        field="body",
-        body_bytes=size,
-        journaled_bytes=len(bytes(entry.body)),
-        limit=limit,
-    )
+    exc = BodyTooLarge.of(size, limit, body_bytes=size, journaled_bytes=len(bytes(entry.body)))
     _mark(entry, SubmissionOutcome.REJECTED, exc)
     log.info("submission %s rejected: %s", entry.pk, exc.message)
     raise exc
@@ -132,7 +129,7 @@ def submission_process(
     try:
         data = validate_submission(decode_body(bytes(entry.body)))
         if bound_mac is not None and bound_mac not in {m.mac for m in data.macs}:
-            raise InventoryError(
+            raise Forbidden(
                 "token_mac_mismatch",
                 f"the inventory token was issued for {bound_mac}, which this submission does "
                 "not report",
@@ -152,8 +149,6 @@ def submission_process(
         log.warning("submission %s conflict: %s", entry.pk, exc.message)
         raise
     except InventoryError as exc:
-        if exc.code in ("token_mac_mismatch", "token_used"):
-            exc.status_code = 403
         _mark(entry, SubmissionOutcome.REJECTED, exc)
         log.info("submission %s rejected: %s", entry.pk, exc.message)
         raise
@@ -277,26 +272,67 @@ def _pending_request(macs: list[str]) -> DeviceRequest | None:
     )
 
 
-def _apply_serial(device: Device, data: InventoryData, notes: list[str]) -> None:
-    serial = clean_serial(data.serial_number)
-    if serial:
-        device.serial_number = serial
-        device.sn_source = data.sn_source
-        device.hardware_generated_sn = (
-            data.hardware_generated_sn if data.hardware_generated_sn is not None else True
-        )
-        return
-    reported = data.serial_number
-    if device.serial_number:
-        # A known good serial is never overwritten by an empty or placeholder one.
-        what = f"placeholder serial {reported!r}" if reported else "no serial"
-        notes.append(f"kept serial {device.serial_number!r}: the submission reported {what}")
-        return
-    device.serial_number = None
-    device.sn_source = None
-    device.hardware_generated_sn = False
-    if reported and is_placeholder_serial(reported):
-        notes.append(f"ignored placeholder serial {reported!r}")
+def identify(*, macs: list[str], serial: str | None, bound_mac: str | None) -> str | None:
+    """The id of the one device these MACs (else this serial) name, None for a device not yet
+    known. Conflict when they name several; Forbidden when a per-boot token bound to *bound_mac*
+    would reach another device."""
+    rows = _identity_rows(macs, serial)
+    _token_scope_check(bound_mac, rows)
+    return _find_device_id(rows, serial)
+
+
+@dataclass
+class _Target:
+    """The device a submission is applied to, locked, with its MACs as they were."""
+
+    device: Device
+    old_macs: dict[str, DeviceMac]
+    before: dict[str, Any]  # device_snapshot before the submission; empty for a new device
+
+    @property
+    def is_new(self) -> bool:
+        return not self.before
+
+
+def _target(device_id: str | None) -> _Target:
+    if device_id is None:
+        return _Target(Device(inventory_status=InventoryStatus.NEWLY_INVENTORIED), {}, {})
+    device = (
+        Device.objects.select_for_update(of=("self",))
+        .select_related("spec", "organization")
+        .filter(pk=device_id)
+        .first()
+    )
+    if device is None:
+        raise NotFound("unknown_device", f"no device {device_id!r}", field="device_id")
+    old_macs = {m.mac: m for m in device.macs.all()}
+    return _Target(device, old_macs, device_snapshot(device, [str(m) for m in old_macs.values()]))
+
+
+def _current_facts(target: _Target) -> dict[str, Any]:
+    if target.is_new:
+        return dict(NEW_DEVICE)
+    facts = {key: target.before[key] for key in FACTS}
+    return {**facts, "hardware": target.device.hardware or {}}
+
+
+def _write_facts(device: Device, facts: dict[str, Any], spec: DeviceSpec | None) -> None:
+    for key in WRITTEN_FACTS:
+        setattr(device, key, facts[key])
+    if facts["spec"] != (device.spec.name if device.spec_id else None):
+        device.spec = spec
+
+
+WRITTEN_FACTS = (
+    "name",
+    "serial_number",
+    "sn_source",
+    "hardware_generated_sn",
+    "reported_spec",
+    "has_modem",
+    "imei",
+    "hardware",
+)
 
 
 @transaction.atomic
@@ -308,119 +344,127 @@ def _apply(
     token_id: int | None = None,
     bound_mac: str | None = None,
 ) -> SubmitResult:
-    """Creates or updates the device a submission describes. With a *placement* (a person
-    resolving a conflict) the device is the one they chose instead of the one the MACs and serial
-    point to, and other devices give those identities up. *token_id*: a per-boot token consumed
-    in this transaction, so that only an accepted submission uses it up."""
+    """Identify the device, merge the submission into its facts, persist. With a *placement* (a
+    person resolving a conflict) the device is the one they chose instead of the one the MACs
+    and serial point to, and other devices give those identities up. *token_id*: a per-boot
+    token consumed in this transaction, so that only an accepted submission uses it up."""
     if token_id is not None:
         boot_token_consume(token_id)
-    all_macs = [m.mac for m in data.macs]
-    own_macs = [m for m in all_macs if not is_shared_mac(m)]
+    own_macs = [m.mac for m in data.macs if not is_shared_mac(m.mac)]
     serial = clean_serial(data.serial_number)
     lock_identities([f"mac:{m}" for m in own_macs] + ([f"serial:{serial}"] if serial else []))
-
     if placement is None:
-        rows = _identity_rows(own_macs, serial)
-        _token_scope_check(bound_mac, rows)
-        device_id = _find_device_id(rows, serial)
+        device_id = identify(macs=own_macs, serial=serial, bound_mac=bound_mac)
     else:
         device_id = placement.device_id
-    notes: list[str] = []
-    if device_id is None:
-        device = Device(inventory_status=InventoryStatus.NEWLY_INVENTORIED)
-        before: dict[str, Any] = {}
-    else:
-        device = (
-            Device.objects.select_for_update(of=("self",))
-            .select_related("spec", "organization")
-            .filter(pk=device_id)
-            .first()
-        )
-        if device is None:
-            raise NotFound("unknown_device", f"no device {device_id!r}", field="device_id")
-    if placement is not None:
-        # The new device's id exists before it is saved (the field's default), so the others
-        # can already say where their MACs and serial went.
-        _release_identities(
-            macs=own_macs, serial=serial, keep=device.pk, entry=entry, actor=placement.actor
-        )
-        notes.append(
-            f"conflict resolved by a person: "
-            f"{'new device' if device_id is None else f'attached to {device.pk}'}"
-        )
-    old_macs: dict[str, DeviceMac] = {}
-    if device_id is not None:
-        old_macs = {m.mac: m for m in device.macs.all()}
-        before = device_snapshot(device, [str(m) for m in old_macs.values()])
-    is_new = device_id is None
-    was_flagged = device.flagged_for_inventory
-    was_inventoried = device.inventoried_at is not None
-
-    locked = set(device.locked_fields or [])
-    if data.device_name and "name" not in locked:
-        device.name = data.device_name
-    _apply_serial(device, data, notes)
-    device.reported_spec = data.device_spec or ""
-    if "spec" not in locked:
-        device.spec = spec_match(data.device_spec)
-    device.has_modem = bool(data.has_modem)
-    device.imei = data.imei
-    device.warnings = list(data.warnings)
-    if data.hardware:
-        device.hardware = data.hardware
-
-    request = _pending_request(own_macs)
-    if request is not None:
-        _apply_request(device, request, locked=locked, decided=placement is not None, is_new=is_new)
-
-    new_mac_rows = {m.mac: m.interface for m in data.macs}
-    new_mac_list = sorted(f"{i}:{m}" if i else m for m, i in new_mac_rows.items())
-    facts_changed = snapshot_diff(before, device_snapshot(device, new_mac_list)) if before else {}
-    changed = (
-        is_new or bool(facts_changed) or was_flagged or not was_inventoried or request is not None
+    target = _target(device_id)
+    notes = _placement_notes(placement, target, own_macs, serial, entry)
+    device = target.device
+    spec = spec_match(data.device_spec)
+    merged = merge(
+        _current_facts(target),
+        set(device.locked_fields or []),
+        data,
+        matched_spec=spec.name if spec else None,
     )
-
+    notes += merged.notes
+    needs_inventory = device.flagged_for_inventory or device.inventoried_at is None
+    _write_facts(device, merged.facts, spec)
+    device.warnings = list(data.warnings)
+    request = _join_request(target, own_macs, decided=placement is not None)
+    changed = target.is_new or bool(merged.changes) or needs_inventory or request is not None
+    actor = placement.actor if placement else None
     if changed:
-        if not is_new:
-            device.inventory_status = InventoryStatus.UPDATED_VIA_INVENTORY
-        if device.imaging_status == ImagingStatus.AWAITING_INVENTORY:
-            device.imaging_status = ImagingStatus.READY_FOR_IMAGING
-        device.flagged_for_inventory = False
-        device.inventoried_at = timezone.now()
-        device.save()
-        _replace_macs(device, old_macs, new_mac_rows)
-        if request is not None:
-            request.status = RequestStatus.INVENTORIED
-            request.save(update_fields=["status", "updated_at"])
-        after = device_snapshot(device, new_mac_list)
-        history_add(
-            device=device,
-            kind=HistoryKind.INVENTORY,
-            changes=snapshot_diff(before, after),
-            note="; ".join(notes + ([f"request #{request.pk} inventoried"] if request else [])),
-            submission=entry,
-            actor=placement.actor if placement else None,
-        )
+        _persist_change(entry, target, data, merged, request, notes, actor)
     else:
         history_add(
             device=device,
             kind=HistoryKind.NO_CHANGE,
             note="; ".join(["inventory reported no change", *notes]),
             submission=entry,
-            actor=placement.actor if placement else None,
+            actor=actor,
         )
+    _mark_applied(entry, device, placement)
+    return _result(device, entry, changed, notes)
 
+
+def _join_request(target: _Target, macs: list[str], *, decided: bool) -> DeviceRequest | None:
+    """The pending request these MACs are targeted by, which the device joins, if any."""
+    request = _pending_request(macs)
+    if request is not None:
+        locked = set(target.device.locked_fields or [])
+        _apply_request(target.device, request, locked=locked, decided=decided, is_new=target.is_new)
+    return request
+
+
+def _placement_notes(
+    placement: Placement | None,
+    target: _Target,
+    macs: list[str],
+    serial: str | None,
+    entry: Submission,
+) -> list[str]:
+    if placement is None:
+        return []
+    # The new device's id exists before it is saved (the field's default), so the others can
+    # already say where their MACs and serial went.
+    _release_identities(
+        macs=macs, serial=serial, keep=target.device.pk, entry=entry, actor=placement.actor
+    )
+    where = "new device" if target.is_new else f"attached to {target.device.pk}"
+    return [f"conflict resolved by a person: {where}"]
+
+
+def _persist_change(
+    entry: Submission,
+    target: _Target,
+    data: InventoryData,
+    merged: Merged,
+    request: DeviceRequest | None,
+    notes: list[str],
+    actor,
+) -> None:
+    device = target.device
+    if not target.is_new:
+        device.inventory_status = InventoryStatus.UPDATED_VIA_INVENTORY
+    if device.imaging_status == ImagingStatus.AWAITING_INVENTORY:
+        device.imaging_status = ImagingStatus.READY_FOR_IMAGING
+    device.flagged_for_inventory = False
+    device.inventoried_at = timezone.now()
+    device.save()
+    _replace_macs(device, target.old_macs, {m.mac: m.interface for m in data.macs})
+    if request is not None:
+        request.status = RequestStatus.INVENTORIED
+        request.save(update_fields=["status", "updated_at"])
+    changes = snapshot_diff(target.before, device_snapshot(device, merged.facts["macs"]))
+    if not target.is_new:
+        # A new device's hardware is its first facts, not a change of them.
+        changes = {**merged.changes, **changes}
+    history_add(
+        device=device,
+        kind=HistoryKind.INVENTORY,
+        changes=changes,
+        note="; ".join(notes + ([f"request #{request.pk} inventoried"] if request else [])),
+        submission=entry,
+        actor=actor,
+    )
+
+
+def _mark_applied(entry: Submission, device: Device, placement: Placement | None) -> None:
     entry.device = device
     if placement is None:
         entry.outcome = SubmissionOutcome.ACCEPTED
         entry.error = {"warnings": device.warnings} if device.warnings else None
         entry.save(update_fields=["outcome", "device", "error"])
-    else:
-        # The conflict's error stays: it is why a person had to decide.
-        entry.outcome = SubmissionOutcome.RESOLVED
-        actor = placement.actor
-        entry.resolved_by = actor if actor is not None and actor.is_authenticated else None
-        entry.save(update_fields=["outcome", "device", "resolved_by"])
+        return
+    # The conflict's error stays: it is why a person had to decide.
+    entry.outcome = SubmissionOutcome.RESOLVED
+    actor = placement.actor
+    entry.resolved_by = actor if actor is not None and actor.is_authenticated else None
+    entry.save(update_fields=["outcome", "device", "resolved_by"])
+
+
+def _result(device: Device, entry: Submission, changed: bool, notes: list[str]) -> SubmitResult:
     return SubmitResult(
         device_id=device.pk,
         status=device.inventory_status,

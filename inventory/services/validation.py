@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from inventory.choices import REPORTED_SN_SOURCES
-from inventory.errors import NotFound, ValidationFailed
-from inventory.services.macs import InvalidMac, normalize_mac
+from inventory.errors import InvalidMac, NotFound, ValidationFailed
+from inventory.services.macs import normalize_mac
 
 MAX_MACS = 64  # a server with many ports reports a few dozen; more is not a device
 MAX_TEXT = 200
@@ -180,59 +181,67 @@ def decode_body(raw: bytes) -> Any:
         ) from None
 
 
-def validate_submission(document: Any) -> InventoryData:
-    """Checks a decoded submission body; raises ValidationFailed listing every bad field."""
-    errors: list[dict[str, str]] = []
+Bad = Callable[[str, str, str], None]
 
-    def bad(name: str, code: str, message: str) -> None:
-        errors.append({"field": name, "code": code, "message": message})
 
+def _envelope(document: Any, errors: list[dict[str, str]]) -> dict[str, Any]:
+    """The ``inventory_data`` object; unknown fields are listed, a missing object ends it."""
     if not isinstance(document, dict) or "inventory_data" not in document:
-        bad(P, "required", "the body must be an object with an 'inventory_data' object")
+        errors.append(
+            _problem(P, "required", "the body must be an object with an 'inventory_data' object")
+        )
         raise ValidationFailed(errors)
     extra_top = sorted(set(document) - {"inventory_data"})
     if extra_top:
-        bad(extra_top[0], "unknown_field", f"unknown field(s): {', '.join(extra_top)}")
+        errors.append(
+            _problem(extra_top[0], "unknown_field", f"unknown field(s): {', '.join(extra_top)}")
+        )
     data = document["inventory_data"]
     if not isinstance(data, dict):
-        bad(P, "type", "must be an object")
+        errors.append(_problem(P, "type", "must be an object"))
         raise ValidationFailed(errors)
     unknown = sorted(set(data) - ALLOWED_FIELDS)
     if unknown:
-        bad(f"{P}.{unknown[0]}", "unknown_field", f"unknown field(s): {', '.join(unknown)}")
+        errors.append(
+            _problem(
+                f"{P}.{unknown[0]}", "unknown_field", f"unknown field(s): {', '.join(unknown)}"
+            )
+        )
+    return data
 
-    result = InventoryData(macs=[])
-    macs = data.get("mac_address")
-    if macs is None:
-        bad(f"{P}.mac_address", "required", "at least one MAC address is required")
+
+def _macs(macs: Any, result: InventoryData, bad: Bad) -> None:
+    name = f"{P}.mac_address"
+    if macs is None or (isinstance(macs, list) and not macs):
+        bad(name, "required", "at least one MAC address is required")
     elif not isinstance(macs, list):
-        bad(f"{P}.mac_address", "type", "must be a list of 'interface:MAC' strings")
-    elif not macs:
-        bad(f"{P}.mac_address", "required", "at least one MAC address is required")
+        bad(name, "type", "must be a list of 'interface:MAC' strings")
     elif len(macs) > MAX_MACS:
-        bad(f"{P}.mac_address", "too_many", f"{len(macs)} MACs; at most {MAX_MACS} are accepted")
+        bad(name, "too_many", f"{len(macs)} MACs; at most {MAX_MACS} are accepted")
     else:
-        seen: dict[str, int] = {}
-        for i, item in enumerate(macs):
-            name = f"{P}.mac_address[{i}]"
-            if not isinstance(item, str):
-                bad(name, "type", f"must be a string, got {type(item).__name__}")
-                continue
-            try:
-                reported = parse_reported_mac(item, field=name)
-            except InvalidMac as exc:
-                bad(name, exc.code, exc.message)
-                continue
-            if reported.mac in seen:
-                bad(
-                    name,
-                    "duplicate_mac",
-                    f"{reported.mac} repeats mac_address[{seen[reported.mac]}]",
-                )
-                continue
-            seen[reported.mac] = i
-            result.macs.append(reported)
+        _mac_items(macs, result, bad)
 
+
+def _mac_items(macs: list[Any], result: InventoryData, bad: Bad) -> None:
+    seen: dict[str, int] = {}
+    for i, item in enumerate(macs):
+        name = f"{P}.mac_address[{i}]"
+        if not isinstance(item, str):
+            bad(name, "type", f"must be a string, got {type(item).__name__}")
+            continue
+        try:
+            reported = parse_reported_mac(item, field=name)
+        except InvalidMac as exc:
+            bad(name, exc.code, exc.message)
+            continue
+        if reported.mac in seen:
+            bad(name, "duplicate_mac", f"{reported.mac} repeats mac_address[{seen[reported.mac]}]")
+            continue
+        seen[reported.mac] = i
+        result.macs.append(reported)
+
+
+def _texts(data: dict[str, Any], result: InventoryData, bad: Bad) -> None:
     for key in ("device_name", "serial_number", "device_spec"):
         value = data.get(key)
         if value is None:
@@ -246,6 +255,8 @@ def validate_submission(document: Any) -> InventoryData:
         else:
             setattr(result, key, value.strip() or None)
 
+
+def _flags(data: dict[str, Any], result: InventoryData, bad: Bad) -> None:
     for key in ("has_modem", "hardware_generated_sn"):
         value = data.get(key)
         if value is None:
@@ -255,34 +266,56 @@ def validate_submission(document: Any) -> InventoryData:
         else:
             setattr(result, key, value)
 
-    imei = data.get("imei")
-    if imei is not None:
-        if not isinstance(imei, str):
-            bad(f"{P}.imei", "type", f"must be a string of 15 digits, got {type(imei).__name__}")
-        elif not (len(imei.strip()) == 15 and imei.strip().isascii() and imei.strip().isdigit()):
-            bad(f"{P}.imei", "invalid_imei", f"{imei[:40]!r} is not 15 digits")
-        else:
-            result.imei = imei.strip()
-            if not luhn_ok(result.imei):
-                result.warnings.append(f"IMEI {result.imei} fails the Luhn check digit")
 
-    sn_source = data.get("sn_source")
-    if sn_source is not None:
-        if sn_source not in [s.value for s in REPORTED_SN_SOURCES]:
-            allowed = ", ".join(s.value for s in REPORTED_SN_SOURCES)
-            bad(f"{P}.sn_source", "invalid_choice", f"{sn_source!r:.60} is not one of {allowed}")
-        else:
-            result.sn_source = sn_source
+def _imei(imei: Any, result: InventoryData, bad: Bad) -> None:
+    if imei is None:
+        return
+    if not isinstance(imei, str):
+        bad(f"{P}.imei", "type", f"must be a string of 15 digits, got {type(imei).__name__}")
+    elif not (len(imei.strip()) == 15 and imei.strip().isascii() and imei.strip().isdigit()):
+        bad(f"{P}.imei", "invalid_imei", f"{imei[:40]!r} is not 15 digits")
+    else:
+        result.imei = imei.strip()
+        if not luhn_ok(result.imei):
+            result.warnings.append(f"IMEI {result.imei} fails the Luhn check digit")
 
-    hardware = data.get("hardware")
-    if hardware is not None:
-        if not isinstance(hardware, dict):
-            bad(f"{P}.hardware", "type", "must be an object")
-        elif problem := free_form_problem(hardware, f"{P}.hardware"):
-            errors.append(problem)
-        else:
-            result.hardware = hardware
 
+def _sn_source(sn_source: Any, result: InventoryData, bad: Bad) -> None:
+    if sn_source is None:
+        return
+    if sn_source not in [s.value for s in REPORTED_SN_SOURCES]:
+        allowed = ", ".join(s.value for s in REPORTED_SN_SOURCES)
+        bad(f"{P}.sn_source", "invalid_choice", f"{sn_source!r:.60} is not one of {allowed}")
+    else:
+        result.sn_source = sn_source
+
+
+def _hardware(hardware: Any, result: InventoryData, errors: list[dict[str, str]]) -> None:
+    if hardware is None:
+        return
+    if not isinstance(hardware, dict):
+        errors.append(_problem(f"{P}.hardware", "type", "must be an object"))
+    elif problem := free_form_problem(hardware, f"{P}.hardware"):
+        errors.append(problem)
+    else:
+        result.hardware = hardware
+
+
+def validate_submission(document: Any) -> InventoryData:
+    """Checks a decoded submission body; raises ValidationFailed listing every bad field."""
+    errors: list[dict[str, str]] = []
+
+    def bad(name: str, code: str, message: str) -> None:
+        errors.append(_problem(name, code, message))
+
+    data = _envelope(document, errors)
+    result = InventoryData(macs=[])
+    _macs(data.get("mac_address"), result, bad)
+    _texts(data, result, bad)
+    _flags(data, result, bad)
+    _imei(data.get("imei"), result, bad)
+    _sn_source(data.get("sn_source"), result, bad)
+    _hardware(data.get("hardware"), result, errors)
     if errors:
         raise ValidationFailed(errors)
     return result

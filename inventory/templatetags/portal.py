@@ -70,3 +70,13 @@ def first_inventory(changes) -> bool:
     """True for the history entry of a device's creation by inventory (no old status)."""
     status = (changes or {}).get("inventory_status")
     return bool(status) and status[0] is None
+
+
+# Facts about the agent rather than the hardware, shown on their own on the device page.
+AGENT_FACTS = frozenset({"agent_version", "collection_errors"})
+
+
+@register.filter
+def hardware_facts(hardware) -> list:
+    """(key, value) of the hardware facts, without the agent's own (version, errors)."""
+    return [(k, v) for k, v in (hardware or {}).items() if k not in AGENT_FACTS]

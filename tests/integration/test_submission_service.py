@@ -105,3 +105,33 @@ def test_openapi_and_docs_are_served(client):
     } <= set(paths)
     assert "requestBody" in paths["/api/inventory/submit"]["post"]
     assert client.get("/api/docs").status_code == 200
+
+
+def _with_hardware(**hardware) -> dict:
+    body = json.loads(json.dumps(DOC_SUBMIT))
+    body["inventory_data"]["hardware"] = {
+        "agent_version": "0.1.0",
+        "memory_bytes": 16 * 2**30,
+        "disks": [{"name": "nvme0n1", "serial": "S4EWNX0R"}],
+        "collection_errors": [],
+        **hardware,
+    }
+    return body
+
+
+def test_a_hardware_only_change_is_stored_and_recorded(demo):
+    submission_process(entry=journal(_with_hardware()))
+    upgraded = _with_hardware(
+        memory_bytes=32 * 2**30, disks=[{"name": "nvme0n1", "serial": "S5GXNG0N"}]
+    )
+    result = submission_process(entry=journal(upgraded))
+    assert result.changed is True
+    device = Device.objects.get()
+    assert device.hardware["memory_bytes"] == 32 * 2**30
+    assert device.inventory_status == "updated_via_inventory"
+    changes = device.history.filter(kind="inventory").latest("created_at").changes
+    assert changes["memory"] == ["16 GiB", "32 GiB"]
+    assert changes["disk nvme0n1"] == ["S4EWNX0R", "S5GXNG0N"]
+    again = submission_process(entry=journal(upgraded))
+    assert again.changed is False  # identical re-submission: no change
+    assert device.history.filter(kind="no_change").count() == 1

@@ -47,6 +47,50 @@ def boot_server_address(boot_server: str | None, server_url: str) -> str:
         ) from None
 
 
+def _proxy_lines(subnet: str | None, efi_file: str) -> tuple[str, str]:
+    """(range lines, boot lines) of proxy DHCP: the site's DHCP server gives the addresses."""
+    if not subnet:
+        raise CommandError("--subnet is required in proxy mode (e.g. 192.168.10.0)")
+    network = ipaddress.ip_network(subnet if "/" in subnet else f"{subnet}/32", strict=False)
+    range_lines = f"dhcp-range={network.network_address},proxy"
+    boot_lines = "\n".join(
+        [
+            'pxe-prompt="ARROW network boot",0',
+            'pxe-service=tag:!ipxe,x86PC,"ARROW network boot (BIOS)",undionly',
+            f'pxe-service=tag:!ipxe,X86-64_EFI,"ARROW network boot (UEFI)",{efi_file}',
+            f'pxe-service=tag:!ipxe,BC_EFI,"ARROW network boot (UEFI)",{efi_file}',
+        ]
+    )
+    return range_lines, boot_lines
+
+
+def _dhcp_lines(
+    dhcp_range: str | None, router: str | None, efi_file: str, interface: str, ipv6_ra: bool
+) -> tuple[str, str]:
+    """(range lines, boot lines) of a full DHCP server on an isolated network."""
+    if not dhcp_range:
+        raise CommandError("--range is required in dhcp mode (e.g. 10.0.0.100,10.0.0.200)")
+    parts = [p.strip() for p in dhcp_range.split(",")]
+    if len(parts) != 2:
+        raise CommandError("--range takes FIRST,LAST addresses")
+    for part in parts:
+        ipaddress.ip_address(part)
+    range_lines = f"dhcp-range={parts[0]},{parts[1]},12h"
+    if router:
+        range_lines += f"\ndhcp-option=option:router,{ipaddress.ip_address(router)}"
+    if ipv6_ra:
+        # iPXE waits about 16 s for IPv6 autoconfiguration unless a router advertisement
+        # comes; this announces the interface's own IPv6 prefix (stateless, no DHCPv6).
+        range_lines += f"\nenable-ra\ndhcp-range=::,constructor:{interface},ra-only"
+    boot_lines = "\n".join(
+        [
+            "dhcp-boot=tag:bios,tag:!ipxe,undionly.kpxe",
+            f"dhcp-boot=tag:efi64,tag:!ipxe,{efi_file}",
+        ]
+    )
+    return range_lines, boot_lines
+
+
 def render(
     *,
     mode: str,
@@ -62,39 +106,9 @@ def render(
     ipv6_ra: bool = False,
 ) -> str:
     if mode == "proxy":
-        if not subnet:
-            raise CommandError("--subnet is required in proxy mode (e.g. 192.168.10.0)")
-        network = ipaddress.ip_network(subnet if "/" in subnet else f"{subnet}/32", strict=False)
-        range_lines = f"dhcp-range={network.network_address},proxy"
-        boot_lines = "\n".join(
-            [
-                'pxe-prompt="ARROW network boot",0',
-                'pxe-service=tag:!ipxe,x86PC,"ARROW network boot (BIOS)",undionly',
-                f'pxe-service=tag:!ipxe,X86-64_EFI,"ARROW network boot (UEFI)",{efi_file}',
-                f'pxe-service=tag:!ipxe,BC_EFI,"ARROW network boot (UEFI)",{efi_file}',
-            ]
-        )
+        range_lines, boot_lines = _proxy_lines(subnet, efi_file)
     elif mode == "dhcp":
-        if not dhcp_range:
-            raise CommandError("--range is required in dhcp mode (e.g. 10.0.0.100,10.0.0.200)")
-        parts = [p.strip() for p in dhcp_range.split(",")]
-        if len(parts) != 2:
-            raise CommandError("--range takes FIRST,LAST addresses")
-        for part in parts:
-            ipaddress.ip_address(part)
-        range_lines = f"dhcp-range={parts[0]},{parts[1]},12h"
-        if router:
-            range_lines += f"\ndhcp-option=option:router,{ipaddress.ip_address(router)}"
-        if ipv6_ra:
-            # iPXE waits about 16 s for IPv6 autoconfiguration unless a router advertisement
-            # comes; this announces the interface's own IPv6 prefix (stateless, no DHCPv6).
-            range_lines += f"\nenable-ra\ndhcp-range=::,constructor:{interface},ra-only"
-        boot_lines = "\n".join(
-            [
-                "dhcp-boot=tag:bios,tag:!ipxe,undionly.kpxe",
-                f"dhcp-boot=tag:efi64,tag:!ipxe,{efi_file}",
-            ]
-        )
+        range_lines, boot_lines = _dhcp_lines(dhcp_range, router, efi_file, interface, ipv6_ra)
     else:
         raise CommandError("--mode is proxy or dhcp")
     if ipv6_ra and mode != "dhcp":

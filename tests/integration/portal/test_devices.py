@@ -249,3 +249,20 @@ def test_detail_shows_lists_of_hardware_records_as_tables_not_json(staff_client)
     assert 'data-testid="hw-lldp"' in html
     assert "<td>sw-rack7</td>" in html
     assert '"slot"' not in html  # no JSON for the records
+
+
+def test_detail_shows_hardware_changes_agent_version_and_collection_errors(staff_client, demo):
+    from inventory.services.submission import submission_process
+    from tests.integration.test_submission_service import _with_hardware, journal
+
+    submission_process(entry=journal(_with_hardware()))
+    failing = [{"collector": "modem", "stage": "read", "message": "mmcli: command not found"}]
+    upgraded = _with_hardware(
+        agent_version="0.2.0", memory_bytes=32 * 2**30, collection_errors=failing
+    )
+    submission_process(entry=journal(upgraded))
+    device = Device.objects.get()
+    html = staff_client.get(f"/devices/{device.pk}/").content.decode()
+    assert '<span class="old">16 GiB</span> → <span class="new fw-medium">32 GiB</span>' in html
+    assert 'data-testid="agent-version">0.2.0<' in html
+    assert "modem/read: mmcli: command not found" in html
