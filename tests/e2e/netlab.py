@@ -31,6 +31,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.qemu import stop_process
+
 BRIDGE_IP = "10.99.0.1"
 SITE_IP = "10.99.0.2"
 BRIDGE_IP6 = "fd99::1"
@@ -258,13 +260,7 @@ class NetLab:
         self.backend.stop()
         while self._processes:
             _name, process = self._processes.pop()
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=5)
+            stop_process(process)
         for ns in (self.ns, self.site_ns):
             if Path(f"/run/netns/{ns}").exists():
                 subprocess.run(["ip", "netns", "del", ns], check=False, capture_output=True)

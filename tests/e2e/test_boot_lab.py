@@ -222,9 +222,32 @@ def test_uefi_http_boot(lab, tmp_path):
     assert not any("snponly.efi" in line for line in sent), log  # HTTP, not TFTP
 
 
+def test_secure_boot_chain_inventories(lab, tmp_path, settings, inventory_image):
+    """Full DHCP, OVMF with Secure Boot and Microsoft's keys: Debian's signed shim -> signed network GRUB
+    -> the image's signed Debian kernel, all over TFTP; GRUB finds the MAC's config the backend
+    wrote (with the per-boot token) and the agent's submission is accepted."""
+    grub_dir = lab.tftp_root / "grub"
+    settings.ARROW_PUBLIC_URL = lab.backend.url
+    settings.ARROW_GRUB_DIR = str(grub_dir)
+    # Full DHCP: GRUB asks the server of the DHCP answer (its next-server) for every file; in
+    # proxy mode that is the site's server (docs/pxe.md).
+    dhcp_mode(lab, "--secure-boot", "--image-dir", str(inventory_image))
+    call_command("arrow_boot_files", stdout=StringIO())  # the demo request predates the dir
+    assert "arrow.token=" in (grub_dir / f"mac-{MAC_A}.cfg").read_text()
+    with machine(lab, tmp_path, "secure-boot-chain", "secboot", [boot_nic(lab, "uefi")]) as vm:
+        entry = inventoried(vm, lab, MAC_A, "Secure Boot, shim -> GRUB -> kernel over TFTP")
+    assert_inventoried(entry, {MAC_A})
+    sent = [line for line in lab.log("arrow-dnsmasq").read_text().splitlines() if " sent " in line]
+    for name in ("shimx64.efi", "grubx64.efi", f"mac-{MAC_A}.cfg", "vmlinuz", "initrd.img"):
+        assert any(name in line for line in sent), (name, sent)
+    assert not any("snponly.efi" in line for line in sent), sent
+    # Inventoried and ready for imaging: no GRUB config any more, the machine boots on.
+    assert not (grub_dir / f"mac-{MAC_A}.cfg").exists()
+
+
 def test_secure_boot_refuses_the_unsigned_ipxe(lab, tmp_path):
-    """OVMF with Secure Boot and Microsoft's keys downloads Debian's snponly.efi and refuses
-    it: Secure Boot machines are not inventoried until a signed chain exists (docs/pxe.md)."""
+    """Without --secure-boot, OVMF with Secure Boot and Microsoft's keys downloads Debian's
+    unsigned snponly.efi and refuses it (docs/pxe.md: render with --secure-boot)."""
     proxy_mode(lab)
     nics = [boot_nic(lab, "uefi")]
     with machine(lab, tmp_path, "secure-boot", "secboot", nics) as vm:
