@@ -17,6 +17,7 @@ import pytest
 from django.core.management import call_command
 
 from inventory.models import BootEvent, Device, DeviceRequest
+from inventory.services.catalog import request_save
 from tests.e2e.boot_checks import accepted_for, journal_text
 from tests.e2e.imaging_urls import MARKER
 from tests.e2e.netlab import BRIDGE_IP, PRODUCT_RANGE, SUBNET, NetLab
@@ -223,9 +224,9 @@ def test_uefi_http_boot(lab, tmp_path):
 
 
 def test_secure_boot_chain_inventories(lab, tmp_path, settings, inventory_image):
-    """Full DHCP, OVMF with Secure Boot and Microsoft's keys: Debian's signed shim -> signed network GRUB
-    -> the image's signed Debian kernel, all over TFTP; GRUB finds the MAC's config the backend
-    wrote (with the per-boot token) and the agent's submission is accepted."""
+    """Full DHCP, OVMF with Secure Boot and Microsoft's keys: Debian's signed shim -> signed
+    network GRUB -> the image's signed Debian kernel, all over TFTP; GRUB finds the MAC's config
+    the backend wrote (with the per-boot token) and the agent's submission is accepted."""
     grub_dir = lab.tftp_root / "grub"
     settings.ARROW_PUBLIC_URL = lab.backend.url
     settings.ARROW_GRUB_DIR = str(grub_dir)
@@ -258,3 +259,35 @@ def test_secure_boot_refuses_the_unsigned_ipxe(lab, tmp_path):
     log = lab.log("arrow-dnsmasq").read_text()
     assert any(" sent " in line and "snponly.efi" in line for line in log.splitlines()), log
     assert not BootEvent.objects.exists()  # iPXE never ran, so it never asked the backend
+
+
+def sent_files(lab: NetLab, name: str) -> int:
+    log = lab.log("arrow-dnsmasq").read_text()
+    return sum(" sent " in line and name in line for line in log.splitlines())
+
+
+def test_pxe_filter_answers_only_wanted_macs(lab, tmp_path, settings):
+    """With --pxe-filter the proxy stays silent for a MAC nobody wants (its firmware never
+    loads iPXE); a request for that MAC makes it wanted at once, without restarting dnsmasq."""
+    hosts = lab.workdir / "dhcp-hosts"
+    settings.ARROW_DHCP_HOSTS_DIR = str(hosts)
+    lab.start_site_dhcp()
+    lab.start_product_dnsmasq(render(lab, "--subnet", SUBNET, "--pxe-filter", str(hosts)))
+    call_command("arrow_boot_files", stdout=StringIO())
+    assert not (hosts / MAC_UNKNOWN.replace(":", "-")).exists()
+    nics = [boot_nic(lab, "uefi", mac=MAC_UNKNOWN)]
+    with machine(lab, tmp_path, "unwanted", "uefi", nics, IPV6_PXE_OFF) as vm:
+        # OVMF's PXEv4 gets an address from the site but no boot offer, gives up, moves on.
+        vm.wait_for(
+            lambda: vm.console().count(">>Start") >= 2 or "PXE-E" in vm.console(),
+            timeout=BOOT_WAIT_S, what="the firmware giving up on PXE", context=lab.logs,
+        )  # fmt: skip
+    assert sent_files(lab, "snponly.efi") == 0, lab.logs("arrow-dnsmasq")
+    assert MAC_UNKNOWN in lab.log("site-dhcp").read_text()  # it did ask the segment
+    assert not BootEvent.objects.filter(mac=MAC_UNKNOWN).exists()
+    request_save(organization="Demo Org", target_macs=[MAC_UNKNOWN])  # a file, no restart
+    assert (hosts / MAC_UNKNOWN.replace(":", "-")).read_text() == f"{MAC_UNKNOWN}\n"
+    with machine(lab, tmp_path, "wanted", "uefi", [boot_nic(lab, "uefi", mac=MAC_UNKNOWN)]) as vm:
+        entry = inventoried(vm, lab, MAC_UNKNOWN, "PXE filter, wanted after a request, uefi")
+    assert Device.objects.get(pk=entry.device_id).serial_number == "ABC123XYZ"
+    assert sent_files(lab, "snponly.efi") >= 1
