@@ -154,6 +154,8 @@ class NetLab:
         # which pytest's private temporary directory is not.
         self.tftp_root = Path(tempfile.mkdtemp(prefix="arrow-lab-tftp-"))
         self.tftp_root.chmod(0o755)
+        self.hosts_dir = Path(tempfile.mkdtemp(prefix="arrow-lab-hosts-"))  # --pxe-filter's
+        self.hosts_dir.chmod(0o755)
         self._processes: list[tuple[str, subprocess.Popen[bytes]]] = []
         self._taps = itertools.count(0)
         self.backend = LabBackend(self.ns)
@@ -264,8 +266,9 @@ class NetLab:
         for ns in (self.ns, self.site_ns):
             if Path(f"/run/netns/{ns}").exists():
                 subprocess.run(["ip", "netns", "del", ns], check=False, capture_output=True)
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(self.tftp_root)
+        for directory in (self.tftp_root, self.hosts_dir):
+            with contextlib.suppress(FileNotFoundError):
+                shutil.rmtree(directory)
 
     def leftovers(self) -> list[str]:
         """Namespaces of this lab that still exist (the cleanup test expects none)."""

@@ -269,7 +269,7 @@ def sent_files(lab: NetLab, name: str) -> int:
 def test_pxe_filter_answers_only_wanted_macs(lab, tmp_path, settings):
     """With --pxe-filter the proxy stays silent for a MAC nobody wants (its firmware never
     loads iPXE); a request for that MAC makes it wanted at once, without restarting dnsmasq."""
-    hosts = lab.workdir / "dhcp-hosts"
+    hosts = lab.hosts_dir  # dnsmasq reads it as an unprivileged user
     settings.ARROW_DHCP_HOSTS_DIR = str(hosts)
     lab.start_site_dhcp()
     lab.start_product_dnsmasq(render(lab, "--subnet", SUBNET, "--pxe-filter", str(hosts)))
