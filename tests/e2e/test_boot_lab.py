@@ -20,7 +20,7 @@ from inventory.models import BootEvent, Device, DeviceRequest
 from inventory.services.catalog import request_save
 from tests.e2e.boot_checks import accepted_for, journal_text
 from tests.e2e.imaging_urls import MARKER
-from tests.e2e.netlab import BRIDGE_IP, PRODUCT_RANGE, SUBNET, NetLab
+from tests.e2e.netlab import BRIDGE_IP, PRODUCT_RANGE, SUBNET, NetLab, run
 from tests.e2e.qemu import Nic, QemuGuest, Smbios
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -291,3 +291,19 @@ def test_pxe_filter_answers_only_wanted_macs(lab, tmp_path, settings):
         entry = inventoried(vm, lab, MAC_UNKNOWN, "PXE filter, wanted after a request, uefi")
     assert Device.objects.get(pk=entry.device_id).serial_number == "ABC123XYZ"
     assert sent_files(lab, "snponly.efi") >= 1
+
+
+def test_dnsmasq_answers_on_an_interface_that_appears_after_it_started(lab, tmp_path):
+    """bind-dynamic: the provisioning interface (br2) does not exist when dnsmasq starts; once
+    it is created and given the address, dnsmasq answers without a restart (full DHCP, BIOS)."""
+    run("ip", "-n", lab.ns, "addr", "del", f"{BRIDGE_IP}/24", "dev", "br0")  # moves to br2
+    dhcp_mode(lab, "--interface", "br2")
+    run("ip", "-n", lab.ns, "link", "add", "br2", "type", "bridge",
+        "stp_state", "0", "forward_delay", "0")  # fmt: skip
+    run("ip", "-n", lab.ns, "link", "set", "br2", "up")
+    run("ip", "-n", lab.ns, "addr", "add", f"{BRIDGE_IP}/24", "dev", "br2")
+    nics = [Nic("virtio-net-pci", MAC_A, tap=lab.tap("br2"))]
+    with machine(lab, tmp_path, "late-interface", "bios", nics) as vm:
+        entry = inventoried(vm, lab, MAC_A, "full DHCP, interface created after dnsmasq")
+    assert_inventoried(entry, {MAC_A})
+    assert "DHCPACK(br2)" in lab.log("arrow-dnsmasq").read_text()
