@@ -213,6 +213,12 @@ ARROW_PXE_ALLOWED_NETWORKS = [
 ARROW_IMAGE_DIR = Path(os.environ.get("ARROW_IMAGE_DIR", BASE_DIR / "build" / "image"))
 # Debian's iPXE builds, served at /pxe/ipxe/ to UEFI HTTP Boot clients in development.
 ARROW_IPXE_DIR = Path(os.environ.get("ARROW_IPXE_DIR", "/usr/lib/ipxe"))
+# The PXE filter: the dhcp-hostsdir of the product's dnsmasq (render_dnsmasq --pxe-filter), where
+# the backend writes which MACs it wants to boot. Empty: no filter files are written.
+ARROW_DHCP_HOSTS_DIR = os.environ.get("ARROW_DHCP_HOSTS_DIR", "")
+# The Secure Boot chain: the grub directory of the TFTP root (render_dnsmasq --secure-boot
+# --prepare-tftp), where the backend writes one GRUB config per MAC to inventory. Empty: none.
+ARROW_GRUB_DIR = os.environ.get("ARROW_GRUB_DIR", "")
 # Extra kernel arguments for the inventory image (e.g. "console=ttyS0" for a serial console).
 ARROW_KERNEL_ARGS = os.environ.get("ARROW_KERNEL_ARGS", "console=tty0 console=ttyS0,115200")
 

@@ -22,7 +22,7 @@ from inventory.errors import InventoryError
 from inventory.ipxe import say as _say
 from inventory.ipxe import with_retries
 from inventory.services.boot import BootAction
-from inventory.services.pxe import PxeAnswer, pxe_boot
+from inventory.services.pxe import PxeAnswer, inventory_kernel_args, pxe_boot
 
 log = logging.getLogger(__name__)
 IMAGE_FILES = ("vmlinuz", "initrd.img")
@@ -54,16 +54,7 @@ def _script(lines: list[str], status: int = 200) -> HttpResponse:
 def render_script(answer: PxeAnswer, base: str) -> list[str]:
     head = f"ARROW: {answer.mac}"
     if answer.action is BootAction.INVENTORY:
-        args = " ".join(
-            [
-                "initrd=initrd.img",
-                settings.ARROW_KERNEL_ARGS,
-                f"arrow.server={base}",
-                f"arrow.token={answer.token}",
-                f"arrow.mac={answer.mac}",
-                "quiet",
-            ]
-        ).strip()
+        args = f"initrd=initrd.img {inventory_kernel_args(base, answer.token or '', answer.mac)}"
         commands = [
             f"kernel {base}/pxe/image/vmlinuz {args}",
             f"initrd {base}/pxe/image/initrd.img",
@@ -127,28 +118,30 @@ def database_unavailable_script(request: HttpRequest) -> HttpResponse:
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 
 
+def _served_file(request: HttpRequest, name: str, names, directory, missing: str):
+    """A file of *names* in *directory*, to a device on an allowed network; 404 otherwise."""
+    if name not in names or not _allowed(request.META.get("REMOTE_ADDR")):
+        raise Http404(f"no such file {name!r}")
+    path = directory / name
+    if not path.is_file():
+        raise Http404(missing.format(name=name, path=path))
+    return _serve(request, path)
+
+
 @login_not_required
 @require_GET
 def image_file(request: HttpRequest, name: str) -> HttpResponse:
     """Serves the inventory image in development, with single-range requests (nginx in prod)."""
-    if name not in IMAGE_FILES or not _allowed(request.META.get("REMOTE_ADDR")):
-        raise Http404("no such image file")
-    path = settings.ARROW_IMAGE_DIR / name
-    if not path.is_file():
-        raise Http404(f"{name} is not built: run make image")
-    return _serve(request, path)
+    missing = "{name} is not built: run make image"
+    return _served_file(request, name, IMAGE_FILES, settings.ARROW_IMAGE_DIR, missing)
 
 
 @login_not_required
 @require_safe  # UEFI HTTP Boot asks for the size with HEAD first
 def ipxe_file(request: HttpRequest, name: str) -> HttpResponse:
     """Debian's iPXE EFI builds for UEFI HTTP Boot, in development (nginx in production)."""
-    if name not in IPXE_FILES or not _allowed(request.META.get("REMOTE_ADDR")):
-        raise Http404("no such iPXE file")
-    path = settings.ARROW_IPXE_DIR / name
-    if not path.is_file():
-        raise Http404(f"{path} is missing: install Debian's ipxe package")
-    return _serve(request, path)
+    missing = "{path} is missing: install Debian's ipxe package"
+    return _served_file(request, name, IPXE_FILES, settings.ARROW_IPXE_DIR, missing)
 
 
 def _serve(request: HttpRequest, path) -> HttpResponse:

@@ -54,6 +54,19 @@ def _live_token(mac: str, now) -> str | None:
     return None
 
 
+def inventory_kernel_args(server: str, token: str, mac: str) -> str:
+    """The inventory image's kernel command line: how the agent finds the backend, its per-boot
+    token and the booting NIC (docs/agent.md), after the operator's ARROW_KERNEL_ARGS."""
+    words = [
+        settings.ARROW_KERNEL_ARGS,
+        f"arrow.server={server}",
+        f"arrow.token={token}",
+        f"arrow.mac={mac}",
+        "quiet",
+    ]
+    return " ".join(w for w in words if w)
+
+
 def boot_token_issue(*, mac: str, remote_addr: str | None = None) -> str:
     """The token for one inventory run of the device with *mac*: the live one while it lasts
     (a device that boots again, or a flood of boot requests, adds no row), else a new one.

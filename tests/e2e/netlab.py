@@ -31,6 +31,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.qemu import stop_process
+
 BRIDGE_IP = "10.99.0.1"
 SITE_IP = "10.99.0.2"
 BRIDGE_IP6 = "fd99::1"
@@ -152,6 +154,8 @@ class NetLab:
         # which pytest's private temporary directory is not.
         self.tftp_root = Path(tempfile.mkdtemp(prefix="arrow-lab-tftp-"))
         self.tftp_root.chmod(0o755)
+        self.hosts_dir = Path(tempfile.mkdtemp(prefix="arrow-lab-hosts-"))  # --pxe-filter's
+        self.hosts_dir.chmod(0o755)
         self._processes: list[tuple[str, subprocess.Popen[bytes]]] = []
         self._taps = itertools.count(0)
         self._lldpd_dirs: list[Path] = []
@@ -277,18 +281,13 @@ class NetLab:
         self.backend.stop()
         while self._processes:
             _name, process = self._processes.pop()
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=5)
+            stop_process(process)
         for ns in (self.ns, self.site_ns):
             if Path(f"/run/netns/{ns}").exists():
                 subprocess.run(["ip", "netns", "del", ns], check=False, capture_output=True)
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(self.tftp_root)
+        for directory in (self.tftp_root, self.hosts_dir):
+            with contextlib.suppress(FileNotFoundError):
+                shutil.rmtree(directory)
         while self._lldpd_dirs:
             shutil.rmtree(self._lldpd_dirs.pop(), ignore_errors=True)
 

@@ -43,6 +43,18 @@ SERCON_PORT = b"\xf8\x03"  # 0x3f8, COM1, little-endian: SeaBIOS and iPXE print 
 T = TypeVar("T")
 
 
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Stop *process* (one the test started) by its PID: terminate, then kill; safe to repeat."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
 def require_tools() -> None:
     """Fail (never skip) naming the Debian package of every missing program or ROM."""
     missing = [package for tool, package in TOOLS.items() if shutil.which(tool) is None]
@@ -220,14 +232,8 @@ class QemuGuest:
     def stop(self) -> None:
         """Kill QEMU if it still runs; safe to call twice."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        if process is not None:
+            stop_process(process)
 
     def __enter__(self) -> QemuGuest:
         return self.start()

@@ -18,9 +18,10 @@ import pytest
 from django.core.management import call_command
 
 from inventory.models import BootEvent, Device, DeviceRequest
+from inventory.services.catalog import request_save
 from tests.e2e.boot_checks import accepted_for, journal_text
 from tests.e2e.imaging_urls import MARKER
-from tests.e2e.netlab import BRIDGE_IP, PRODUCT_RANGE, SUBNET, NetLab
+from tests.e2e.netlab import BRIDGE_IP, PRODUCT_RANGE, SUBNET, NetLab, run
 from tests.e2e.qemu import Nic, QemuGuest, Smbios
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -239,9 +240,32 @@ def test_uefi_http_boot(lab, tmp_path):
     assert not any("snponly.efi" in line for line in sent), log  # HTTP, not TFTP
 
 
+def test_secure_boot_chain_inventories(lab, tmp_path, settings, inventory_image):
+    """Full DHCP, OVMF with Secure Boot and Microsoft's keys: Debian's signed shim -> signed
+    network GRUB -> the image's signed Debian kernel, all over TFTP; GRUB finds the MAC's config
+    the backend wrote (with the per-boot token) and the agent's submission is accepted."""
+    grub_dir = lab.tftp_root / "grub"
+    settings.ARROW_PUBLIC_URL = lab.backend.url
+    settings.ARROW_GRUB_DIR = str(grub_dir)
+    # Full DHCP: GRUB asks the server of the DHCP answer (its next-server) for every file; in
+    # proxy mode that is the site's server (docs/pxe.md).
+    dhcp_mode(lab, "--secure-boot", "--image-dir", str(inventory_image))
+    call_command("arrow_boot_files", stdout=StringIO())  # the demo request predates the dir
+    assert "arrow.token=" in (grub_dir / f"mac-{MAC_A}.cfg").read_text()
+    with machine(lab, tmp_path, "secure-boot-chain", "secboot", [boot_nic(lab, "uefi")]) as vm:
+        entry = inventoried(vm, lab, MAC_A, "Secure Boot, shim -> GRUB -> kernel over TFTP")
+    assert_inventoried(entry, {MAC_A})
+    sent = [line for line in lab.log("arrow-dnsmasq").read_text().splitlines() if " sent " in line]
+    for name in ("shimx64.efi", "grubx64.efi", f"mac-{MAC_A}.cfg", "vmlinuz", "initrd.img"):
+        assert any(name in line for line in sent), (name, sent)
+    assert not any("snponly.efi" in line for line in sent), sent
+    # Inventoried and ready for imaging: no GRUB config any more, the machine boots on.
+    assert not (grub_dir / f"mac-{MAC_A}.cfg").exists()
+
+
 def test_secure_boot_refuses_the_unsigned_ipxe(lab, tmp_path):
-    """OVMF with Secure Boot and Microsoft's keys downloads Debian's snponly.efi and refuses
-    it: Secure Boot machines are not inventoried until a signed chain exists (docs/pxe.md)."""
+    """Without --secure-boot, OVMF with Secure Boot and Microsoft's keys downloads Debian's
+    unsigned snponly.efi and refuses it (docs/pxe.md: render with --secure-boot)."""
     proxy_mode(lab)
     nics = [boot_nic(lab, "uefi")]
     with machine(lab, tmp_path, "secure-boot", "secboot", nics) as vm:
@@ -252,3 +276,51 @@ def test_secure_boot_refuses_the_unsigned_ipxe(lab, tmp_path):
     log = lab.log("arrow-dnsmasq").read_text()
     assert any(" sent " in line and "snponly.efi" in line for line in log.splitlines()), log
     assert not BootEvent.objects.exists()  # iPXE never ran, so it never asked the backend
+
+
+def sent_files(lab: NetLab, name: str) -> int:
+    log = lab.log("arrow-dnsmasq").read_text()
+    return sum(" sent " in line and name in line for line in log.splitlines())
+
+
+def test_pxe_filter_answers_only_wanted_macs(lab, tmp_path, settings):
+    """With --pxe-filter the proxy stays silent for a MAC nobody wants (its firmware never
+    loads iPXE); a request for that MAC makes it wanted at once, without restarting dnsmasq."""
+    hosts = lab.hosts_dir  # dnsmasq reads it as an unprivileged user
+    settings.ARROW_DHCP_HOSTS_DIR = str(hosts)
+    lab.start_site_dhcp()
+    lab.start_product_dnsmasq(render(lab, "--subnet", SUBNET, "--pxe-filter", str(hosts)))
+    call_command("arrow_boot_files", stdout=StringIO())
+    assert not (hosts / MAC_UNKNOWN.replace(":", "-")).exists()
+    nics = [boot_nic(lab, "uefi", mac=MAC_UNKNOWN)]
+    with machine(lab, tmp_path, "unwanted", "uefi", nics, IPV6_PXE_OFF) as vm:
+        # OVMF's PXEv4 gets an address from the site but no boot offer, gives up, moves on.
+        vm.wait_for(
+            lambda: vm.console().count(">>Start") >= 2 or "PXE-E" in vm.console(),
+            timeout=BOOT_WAIT_S, what="the firmware giving up on PXE", context=lab.logs,
+        )  # fmt: skip
+    assert sent_files(lab, "snponly.efi") == 0, lab.logs("arrow-dnsmasq")
+    assert MAC_UNKNOWN in lab.log("site-dhcp").read_text()  # it did ask the segment
+    assert not BootEvent.objects.filter(mac=MAC_UNKNOWN).exists()
+    request_save(organization="Demo Org", target_macs=[MAC_UNKNOWN])  # a file, no restart
+    assert (hosts / MAC_UNKNOWN.replace(":", "-")).read_text() == f"{MAC_UNKNOWN}\n"
+    with machine(lab, tmp_path, "wanted", "uefi", [boot_nic(lab, "uefi", mac=MAC_UNKNOWN)]) as vm:
+        entry = inventoried(vm, lab, MAC_UNKNOWN, "PXE filter, wanted after a request, uefi")
+    assert Device.objects.get(pk=entry.device_id).serial_number == "ABC123XYZ"
+    assert sent_files(lab, "snponly.efi") >= 1
+
+
+def test_dnsmasq_answers_on_an_interface_that_appears_after_it_started(lab, tmp_path):
+    """bind-dynamic: the provisioning interface (br2) does not exist when dnsmasq starts; once
+    it is created and given the address, dnsmasq answers without a restart (full DHCP, BIOS)."""
+    run("ip", "-n", lab.ns, "addr", "del", f"{BRIDGE_IP}/24", "dev", "br0")  # moves to br2
+    dhcp_mode(lab, "--interface", "br2")
+    run("ip", "-n", lab.ns, "link", "add", "br2", "type", "bridge",
+        "stp_state", "0", "forward_delay", "0")  # fmt: skip
+    run("ip", "-n", lab.ns, "link", "set", "br2", "up")
+    run("ip", "-n", lab.ns, "addr", "add", f"{BRIDGE_IP}/24", "dev", "br2")
+    nics = [Nic("virtio-net-pci", MAC_A, tap=lab.tap("br2"))]
+    with machine(lab, tmp_path, "late-interface", "bios", nics) as vm:
+        entry = inventoried(vm, lab, MAC_A, "full DHCP, interface created after dnsmasq")
+    assert_inventoried(entry, {MAC_A})
+    assert "DHCPACK(br2)" in lab.log("arrow-dnsmasq").read_text()

@@ -117,12 +117,53 @@ def documented_render_commands() -> list[list[str]]:
 
 def test_documented_commands_render_what_dnsmasq_accepts(tmp_path):
     commands = documented_render_commands()
-    assert len(commands) == 2
+    assert len(commands) == 4
+    image = tmp_path / "image"
+    image.mkdir()
+    for name in ("vmlinuz", "initrd.img"):
+        (image / name).write_bytes(b"image")
     for number, words in enumerate(commands):
         out = words.index("-o")
         words[out + 1] = str(tmp_path / f"doc-{number}.conf")  # not /etc/dnsmasq.d here
+        for option, value in (("--image-dir", image), ("--pxe-filter", tmp_path / "hosts")):
+            if option in words:
+                words[words.index(option) + 1] = str(value)
         root = ["--tftp-root", str(tmp_path / f"tftp-{number}")]
         call_command("render_dnsmasq", *words, *root, stderr=StringIO())
         result = dnsmasq_test(words[out + 1])
         assert result.returncode == 0, result.stderr
         assert (tmp_path / f"tftp-{number}" / "arrow.ipxe").is_file()
+
+
+def test_secure_boot_and_the_pxe_filter_render_what_dnsmasq_accepts(tmp_path, settings):
+    image = tmp_path / "image"
+    image.mkdir()
+    for name in ("vmlinuz", "initrd.img"):
+        (image / name).write_bytes(b"image")
+    conf, root, hosts = tmp_path / "arrow.conf", tmp_path / "tftp", tmp_path / "hosts"
+    call_command(
+        "render_dnsmasq", "--interface", "lo", "--server", "http://192.0.2.10:8000",
+        "--subnet", "192.0.2.0/24", "--tftp-root", str(root), "--prepare-tftp",
+        "--secure-boot", "--image-dir", str(image), "--pxe-filter", str(hosts),
+        "-o", str(conf), stderr=StringIO(),
+    )  # fmt: skip
+    result = dnsmasq_test(conf)
+    assert result.returncode == 0, result.stderr
+    lines = conf.read_text().splitlines()
+    assert 'pxe-service=tag:!ipxe,X86-64_EFI,"ARROW network boot (UEFI)",shimx64.efi' in lines
+    assert "dhcp-boot=tag:efi-http,http://192.0.2.10:8000/pxe/ipxe/snponly.efi" in lines
+    assert f"dhcp-hostsdir={hosts}" in lines
+    assert "dhcp-ignore=tag:!known" in lines
+    assert hosts.is_dir()
+    assert (root / "shimx64.efi").resolve() == Path("/usr/lib/shim/shimx64.efi.signed")
+    grubnet = Path("/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed")
+    assert (root / "grubx64.efi").resolve() == grubnet
+    assert (root / "vmlinuz").resolve() == image / "vmlinuz"
+    assert "source /grub/mac-${net_default_mac}.cfg" in (root / "grub" / "grub.cfg").read_text()
+    settings.ARROW_DISCOVER_UNKNOWN = True
+    out = StringIO()
+    call_command(
+        "render_dnsmasq", "--interface", "lo", "--server", "http://192.0.2.10:8000",
+        "--subnet", "192.0.2.0/24", "--pxe-filter", str(hosts), stdout=out,
+    )  # fmt: skip
+    assert "dhcp-ignore=tag:!known" not in out.getvalue().splitlines()

@@ -28,6 +28,13 @@ TFTP_FILES = {
     "ipxe.efi": "ipxe.efi",
 }
 STAGE_SCRIPT = "arrow.ipxe"
+SHIM = "shimx64.efi"
+# The Secure Boot chain: Debian's shim, signed by Microsoft, loads grubx64.efi from the same
+# TFTP directory; Debian's signed network GRUB (grubnetx64) is that file.
+SECURE_BOOT_FILES = {
+    SHIM: Path("/usr/lib/shim/shimx64.efi.signed"),
+    "grubx64.efi": Path("/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed"),
+}
 
 
 def boot_server_address(boot_server: str | None, server_url: str) -> str:
@@ -104,11 +111,15 @@ def render(
     boot_server: str | None = None,
     verbose_log: bool = False,
     ipv6_ra: bool = False,
+    secure_boot: bool = False,
+    pxe_filter: str | None = None,
 ) -> str:
+    # UEFI firmware's own PXE gets Debian's signed shim -> GRUB chain with --secure-boot.
+    pxe_efi = SHIM if secure_boot else efi_file
     if mode == "proxy":
-        range_lines, boot_lines = _proxy_lines(subnet, efi_file)
+        range_lines, boot_lines = _proxy_lines(subnet, pxe_efi)
     elif mode == "dhcp":
-        range_lines, boot_lines = _dhcp_lines(dhcp_range, router, efi_file, interface, ipv6_ra)
+        range_lines, boot_lines = _dhcp_lines(dhcp_range, router, pxe_efi, interface, ipv6_ra)
     else:
         raise CommandError("--mode is proxy or dhcp")
     if ipv6_ra and mode != "dhcp":
@@ -117,6 +128,7 @@ def render(
         raise CommandError("--server must be an http:// URL of this backend")
     # Default: one line per DHCP exchange and TFTP file; --verbose-log: every option sent.
     log_lines = "log-dhcp" if verbose_log else "# log-dhcp (render with --verbose-log to trace)"
+    boot_lines += "\n" + filter_lines(pxe_filter)
     return Template(TEMPLATE.read_text()).substitute(
         mode=mode,
         interface=interface,
@@ -124,10 +136,58 @@ def render(
         range_lines=range_lines,
         boot_lines=boot_lines,
         tftp_root=tftp_root,
-        efi_file=efi_file,
+        efi_file=pxe_efi,
+        http_efi=efi_file,
         server=boot_url.rstrip("/"),
         boot_server=boot_server_address(boot_server, boot_url),
     )
+
+
+def filter_lines(hosts_dir: str | None) -> str:
+    """The PXE filter: answer only MACs with a `MAC` file in *hosts_dir* (the backend writes
+    them, inventory/services/bootfiles.py); every MAC while discovery is on."""
+    if not hosts_dir:
+        return "# PXE filter off: every PXE client is answered (render with --pxe-filter DIR)"
+    lines = [f"dhcp-hostsdir={hosts_dir}"]
+    if settings.ARROW_DISCOVER_UNKNOWN:
+        lines.append("# discovery is on (ARROW_DISCOVER_UNKNOWN): every MAC is answered")
+    else:
+        lines.append("dhcp-ignore=tag:!known")
+    return "\n".join(lines)
+
+
+GRUB_CFG = """# ARROW Auto-Inventory, Secure Boot chain (shim -> GRUB -> kernel, all over TFTP).
+# Written by `render_dnsmasq --secure-boot --prepare-tftp`. The backend writes one file per MAC
+# to inventory beside this one (ARROW_GRUB_DIR); a MAC without one boots the next device.
+set timeout=0
+echo "ARROW: asking what to boot for ${net_default_mac}"
+source /grub/mac-${net_default_mac}.cfg
+echo "ARROW: ${net_default_mac}: nothing to do here - booting the next device"
+exit
+"""
+
+
+def prepare_secure_boot(root: Path, image_dir: Path) -> list[Path]:
+    """Links Debian's signed shim and network GRUB and the (signed) inventory image into
+    *root*, and writes grub/grub.cfg."""
+    made = [_link(root / name, src) for name, src in SECURE_BOOT_FILES.items()]
+    for name in ("vmlinuz", "initrd.img"):
+        made.append(_link(root / name, image_dir / name, "run make image"))
+    grub = root / "grub"
+    grub.mkdir(exist_ok=True)
+    grub.chmod(0o755)
+    (grub / "grub.cfg").write_text(GRUB_CFG)
+    (grub / "grub.cfg").chmod(0o644)
+    return [*made, grub / "grub.cfg"]
+
+
+def _link(link: Path, src: Path, hint: str = "") -> Path:
+    if not src.is_file():
+        raise CommandError(f"{src} is missing: {hint or 'see requirements/system.txt'}")
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    os.symlink(src, link)
+    return link
 
 
 def boot_script_url(server: str) -> str:
@@ -193,6 +253,23 @@ class Command(BaseCommand):
             "(saves iPXE's IPv6 wait, about 16 s per boot)",
         )
         parser.add_argument(
+            "--secure-boot",
+            action="store_true",
+            help="UEFI PXE clients get Debian's signed shim -> GRUB -> kernel chain over TFTP "
+            "(with --prepare-tftp: link it and the image into --tftp-root)",
+        )
+        parser.add_argument(
+            "--image-dir",
+            default=str(settings.ARROW_IMAGE_DIR),
+            help="--secure-boot: the inventory image (vmlinuz, initrd.img) served over TFTP",
+        )
+        parser.add_argument(
+            "--pxe-filter",
+            metavar="DIR",
+            help="answer only MACs the backend wants to boot: the dhcp-hostsdir it writes "
+            "(set ARROW_DHCP_HOSTS_DIR to the same directory)",
+        )
+        parser.add_argument(
             "--verbose-log", action="store_true", help="log every DHCP option sent (log-dhcp)"
         )
         parser.add_argument("--output", "-o", help="write here instead of standard output")
@@ -212,10 +289,18 @@ class Command(BaseCommand):
             boot_server=opts["boot_server"],
             verbose_log=opts["verbose_log"],
             ipv6_ra=opts["ipv6_ra"],
+            secure_boot=opts["secure_boot"],
+            pxe_filter=opts["pxe_filter"],
         )
+        if opts["pxe_filter"]:
+            Path(opts["pxe_filter"]).mkdir(parents=True, exist_ok=True)
+            Path(opts["pxe_filter"]).chmod(0o755)
         if opts["prepare_tftp"]:
             root, ipxe_dir = Path(opts["tftp_root"]), Path(opts["ipxe_dir"])
-            for path in prepare_tftp(root, ipxe_dir, opts["server"]):
+            made = prepare_tftp(root, ipxe_dir, opts["server"])
+            if opts["secure_boot"]:
+                made += prepare_secure_boot(root, Path(opts["image_dir"]))
+            for path in made:
                 self.stderr.write(f"prepared {path}")
         if opts["output"]:
             Path(opts["output"]).write_text(text)
