@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query, Router, Status
 
-from inventory import authz, selectors
+from inventory import authz, filters, selectors
 from inventory.auth import AdminToken, BootTokenKey, ServiceKey
 from inventory.errors import NotFound
 from inventory.models import Device, DeviceRequest, DeviceSpec, Organization
@@ -58,7 +58,6 @@ admin = Router(tags=["admin"], auth=AdminToken())
 MAX_PAGE = 1_000_000
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 DeviceId = Annotated[str, Path(max_length=64)]
-Filter = Annotated[str | None, Query(None, max_length=200)]
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 503: ErrorOut}
 SERVICE_ERRORS = {**ERRORS, 413: ErrorOut}
@@ -211,7 +210,7 @@ def _staff_only(request: HttpRequest) -> None:
 
 @admin.get("/organizations", response={200: list[OrganizationOut], **ERRORS})
 def organization_list(request):
-    return list(authz.restrict(Organization.objects.all(), request.user))
+    return list(selectors.organizations_visible(request.user))
 
 
 @admin.post("/organizations", response={201: OrganizationOut, **ERRORS})
@@ -223,7 +222,7 @@ def organization_create(request, payload: OrganizationIn):
 @admin.put("/organizations/{org_id}", response={200: OrganizationOut, **ERRORS})
 def organization_edit(request, org_id: Id, payload: OrganizationIn):
     _staff_only(request)
-    _exists(Organization, org_id, "organization")
+    _exists(selectors.organization_list(), org_id, "organization")
     return catalog.organization_save(pk=org_id, actor=request.user, **payload.dict())
 
 
@@ -236,7 +235,7 @@ def organization_delete(request, org_id: Id):
 
 @admin.get("/specs", response={200: list[SpecOut], **ERRORS})
 def spec_list(request):
-    return list(DeviceSpec.objects.all())
+    return list(selectors.spec_list())
 
 
 @admin.post("/specs", response={201: SpecOut, **ERRORS})
@@ -248,7 +247,7 @@ def spec_create(request, payload: SpecIn):
 @admin.put("/specs/{spec_id}", response={200: SpecOut, **ERRORS})
 def spec_edit(request, spec_id: Id, payload: SpecIn):
     _staff_only(request)
-    _exists(DeviceSpec, spec_id, "spec")
+    _exists(selectors.spec_list(), spec_id, "spec")
     return catalog.spec_save(pk=spec_id, actor=request.user, **payload.dict())
 
 
@@ -271,12 +270,14 @@ def _request_out(req: DeviceRequest) -> dict:
     }
 
 
-@admin.get("/requests", response={200: list[RequestOut], **ERRORS})
-def request_list(request, status: Filter = None):
-    qs = selectors.request_queryset(request.user).select_related("organization", "spec")
-    if status:
-        qs = qs.filter(status=status)
-    return [_request_out(r) for r in qs.prefetch_related("macs")]
+@admin.get(
+    "/requests",
+    response={200: list[RequestOut], **ERRORS},
+    openapi_extra=filters.openapi_parameters(filters.RequestFilter),
+)
+def request_list(request):
+    qs = filters.filtered(filters.RequestFilter, request, selectors.request_list(request.user))
+    return [_request_out(r) for r in qs]
 
 
 @admin.post("/requests", response={201: RequestOut, **ERRORS})
@@ -286,10 +287,7 @@ def request_create(request, payload: RequestIn):
 
 @admin.get("/requests/{req_id}", response={200: RequestOut, **ERRORS})
 def request_get(request, req_id: Id):
-    req = selectors.request_queryset(request.user).filter(pk=req_id).first()
-    if req is None:
-        raise _not_found("request", req_id)
-    return _request_out(req)
+    return _request_out(selectors.request_get(request_id=req_id, user=request.user))
 
 
 @admin.put("/requests/{req_id}", response={200: RequestOut, **ERRORS})
@@ -329,31 +327,17 @@ def quick_add_bulk(request, payload: QuickAddBulkIn):
     )
 
 
-@admin.get("/devices", response={200: list[DeviceOut], **ERRORS})
+@admin.get(
+    "/devices",
+    response={200: list[DeviceOut], **ERRORS},
+    openapi_extra=filters.openapi_parameters(filters.DeviceFilter),
+)
 def device_list(
     request,
-    q: Filter = None,
-    mac: Filter = None,
-    serial: Filter = None,
-    name: Filter = None,
-    organization: Filter = None,
-    inventory_status: Filter = None,
-    imaging_status: Filter = None,
-    has_modem: bool | None = None,
     page: int = Query(1, ge=1, le=MAX_PAGE),
     page_size: int = Query(50, ge=1, le=500),
 ):
-    qs = selectors.device_list(
-        user=request.user,
-        q=q,
-        mac=mac,
-        serial=serial,
-        name=name,
-        organization=organization,
-        inventory_status=inventory_status,
-        imaging_status=imaging_status,
-        has_modem=has_modem,
-    )
+    qs = filters.filtered(filters.DeviceFilter, request, selectors.device_list(user=request.user))
     start = (page - 1) * page_size
     return [_device_out(d) for d in qs[start : start + page_size]]
 
@@ -404,10 +388,17 @@ def requeue_imaging(request, device_id: DeviceId):
     return _device_out(selectors.device_get(device_id=device.pk))
 
 
-@admin.get("/boot-events", response={200: list[BootEventOut], **ERRORS})
-def boot_events(request, mac: Filter = None, limit: int = Query(100, ge=1, le=1000)):
+@admin.get(
+    "/boot-events",
+    response={200: list[BootEventOut], **ERRORS},
+    openapi_extra=filters.openapi_parameters(filters.BootEventFilter),
+)
+def boot_events(request, limit: int = Query(100, ge=1, le=1000)):
     """Who tried to boot and what they were told (unknown MACs included)."""
-    return list(selectors.boot_events(user=request.user, mac=mac)[:limit])
+    qs = filters.filtered(
+        filters.BootEventFilter, request, selectors.boot_events(user=request.user)
+    )
+    return list(qs[:limit])
 
 
 # --- helpers shared by the handlers above --------------------------------------------------------
@@ -417,6 +408,6 @@ def _not_found(what: str, key):
     return NotFound(f"unknown_{what}", f"no {what} {key!r}", field="id")
 
 
-def _exists(model, pk, what: str) -> None:
-    if not model.objects.filter(pk=pk).exists():
+def _exists(listing, pk, what: str) -> None:
+    if not listing.filter(pk=pk).exists():
         raise _not_found(what, pk)

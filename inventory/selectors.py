@@ -49,35 +49,10 @@ def device_search_q(text: str) -> Q:
     return q
 
 
-def device_list(
-    *,
-    user=None,
-    q: str | None = None,
-    mac: str | None = None,
-    serial: str | None = None,
-    name: str | None = None,
-    organization: str | None = None,
-    inventory_status: str | None = None,
-    imaging_status: str | None = None,
-    has_modem: bool | None = None,
-) -> QuerySet[Device]:
+def device_list(*, user=None) -> QuerySet[Device]:
+    """The devices *user* may see, newest change first; inventory.filters.DeviceFilter narrows
+    it for both the portal and the admin API."""
     qs = device_queryset(user)
-    if q:
-        qs = qs.filter(device_search_q(q))
-    if mac:
-        qs = qs.filter(macs__mac=normalize_mac(mac, field="mac"))
-    if serial:
-        qs = qs.filter(serial_number__iexact=serial.strip())
-    if name:
-        qs = qs.filter(name__icontains=name.strip())
-    if organization:
-        qs = qs.filter(Q(organization__name=organization) | Q(organization__slug=organization))
-    if inventory_status:
-        qs = qs.filter(inventory_status=inventory_status)
-    if imaging_status:
-        qs = qs.filter(imaging_status=imaging_status)
-    if has_modem is not None:
-        qs = qs.filter(has_modem=has_modem)
     return (
         qs.distinct()
         .select_related("spec", "organization")
@@ -107,18 +82,21 @@ def device_submissions(device: Device) -> QuerySet[Submission]:
     return device.submissions.order_by("-received_at", "-id")
 
 
-def boot_events(*, user=None, mac: str | None = None) -> QuerySet[BootEvent]:
-    """Boot requests, newest first. Organization members see only their devices' boots."""
-    qs = restrict(BootEvent.objects.all(), user)
-    if mac:
-        qs = qs.filter(mac=normalize_mac(mac, field="mac"))
-    return qs.order_by("-at", "-id")
+def boot_events(*, user=None) -> QuerySet[BootEvent]:
+    """Boot requests, newest first. Organization members see only their devices' boots
+    (inventory.filters.BootEventFilter narrows them to one MAC)."""
+    return restrict(BootEvent.objects.all(), user).order_by("-at", "-id")
 
 
 # --- portal: dashboard, lists and pages --------------------------------------------------------
 
 # Outcomes that wait for a person: a conflict until resolved, a rejection to be read.
 ATTENTION_OUTCOMES = (SubmissionOutcome.CONFLICT, SubmissionOutcome.REJECTED)
+
+
+def organizations_visible(user) -> QuerySet[Organization]:
+    """The organizations *user* may see (staff: all; a member: their own)."""
+    return restrict(Organization.objects.all(), user).order_by("name")
 
 
 def organization_choices(user) -> QuerySet[Organization]:

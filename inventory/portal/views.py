@@ -23,9 +23,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
-from inventory import authz, selectors
+from inventory import authz, filters, selectors
 from inventory.errors import Conflict, InventoryError, NotFound
-from inventory.portal import filters, forms, tables
+from inventory.portal import forms, tables
 from inventory.services import catalog, devices, status, submission
 from inventory.services.matching import spec_match
 
@@ -84,25 +84,29 @@ def dashboard(request):
 # --- devices -----------------------------------------------------------------------------------
 
 
+def _filter(request, filterset_class, queryset):
+    """The shared FilterSet (inventory/filters.py) over *queryset*, and the page's status: 400
+    when a filter value is bad (the bar shows why; the list is empty)."""
+    filterset = filterset_class(request.GET, queryset=queryset, request=request)
+    return filterset, 200 if filterset.is_valid() else 400
+
+
 def _device_filter(request) -> filters.DeviceFilter:
-    return filters.DeviceFilter(
-        request.GET, queryset=selectors.device_list(user=request.user), request=request
-    )
+    return _filter(request, filters.DeviceFilter, selectors.device_list(user=request.user))[0]
 
 
 def device_list(request):
-    devicefilter = _device_filter(request)
-    table = _table(request, tables.DeviceTable(devicefilter.qs))
-    return render(
-        request,
-        "portal/device_list.html",
-        {
-            "filter": devicefilter,
-            "table": table,
-            "bulk_form": forms.BulkStatusForm(),
-            "query": request.GET.urlencode(),
-        },
+    devicefilter, status_code = _filter(
+        request, filters.DeviceFilter, selectors.device_list(user=request.user)
     )
+    table = _table(request, tables.DeviceTable(devicefilter.qs))
+    context = {
+        "filter": devicefilter,
+        "table": table,
+        "bulk_form": forms.BulkStatusForm(),
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "portal/device_list.html", context, status=status_code)
 
 
 class _Echo:
@@ -389,11 +393,12 @@ def quick_add_bulk(request):
 
 
 def request_list(request):
-    requestfilter = filters.RequestFilter(
-        request.GET, queryset=selectors.request_list(request.user), request=request
+    requestfilter, status_code = _filter(
+        request, filters.RequestFilter, selectors.request_list(request.user)
     )
     table = _table(request, tables.RequestTable(requestfilter.qs))
-    return render(request, "portal/request_list.html", {"filter": requestfilter, "table": table})
+    context = {"filter": requestfilter, "table": table}
+    return render(request, "portal/request_list.html", context, status=status_code)
 
 
 def _create_page(request, form, title: str, list_route: str, list_label: str):
@@ -577,11 +582,12 @@ def spec_detail(request, spec_id: int):
 
 @staff_required
 def submission_list(request):
-    journal = filters.SubmissionFilter(
-        request.GET, queryset=selectors.submission_queryset(user=request.user), request=request
+    journal, status_code = _filter(
+        request, filters.SubmissionFilter, selectors.submission_queryset(user=request.user)
     )
     table = _table(request, tables.SubmissionTable(journal.qs))
-    return render(request, "portal/submission_list.html", {"filter": journal, "table": table})
+    context = {"filter": journal, "table": table}
+    return render(request, "portal/submission_list.html", context, status=status_code)
 
 
 def _submission_page(request, entry, form=None, status_code=200):
@@ -634,24 +640,24 @@ def submission_resolve(request, submission_id: int):
 
 @staff_required
 def audit_list(request):
-    object_type = request.GET.get("type") or None
-    entries = selectors.audit_entries(user=request.user, object_type=object_type)
-    table = _table(request, tables.AuditTable(entries))
+    audit, status_code = _filter(
+        request, filters.AuditFilter, selectors.audit_entries(user=request.user)
+    )
+    table = _table(request, tables.AuditTable(audit.qs))
     context = {
         "table": table,
         "device_changes": selectors.device_changes_by_people(limit=50),
-        "type": object_type,
+        "type": request.GET.get("type") or None,
+        "filter": audit,
     }
-    return render(request, "portal/audit_list.html", context)
+    return render(request, "portal/audit_list.html", context, status=status_code)
 
 
 def boot_list(request):
     """Every boot request the iPXE endpoint answered; `?mac=` narrows to one MAC (any form)."""
-    mac = request.GET.get("mac", "").strip()
-    try:
-        events = selectors.boot_events(user=request.user, mac=mac or None)
-        error = ""
-    except InventoryError as exc:
-        events, error = selectors.boot_events(user=request.user).none(), exc.message
-    table = _table(request, tables.BootEventTable(events))
-    return render(request, "portal/boot_list.html", {"table": table, "mac": mac, "error": error})
+    boots, status_code = _filter(
+        request, filters.BootEventFilter, selectors.boot_events(user=request.user)
+    )
+    table = _table(request, tables.BootEventTable(boots.qs))
+    context = {"table": table, "filter": boots, "mac": request.GET.get("mac", "").strip()}
+    return render(request, "portal/boot_list.html", context, status=status_code)

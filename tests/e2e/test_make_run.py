@@ -77,39 +77,100 @@ def call(port: int, path: str, body: dict, key: str):
 
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+# A shown answer's elided part: "dev-…" matches any device id, a line of "…" any lines.
+ELIDED = "…"
+# Written just before a block whose request needs the documentation's device to exist.
+AFTER_SUBMIT = "<!-- tested after the submit example -->"
+BLOCK = re.compile(r"(?P<marker>" + re.escape(AFTER_SUBMIT) + r"\n)?```sh\n(?P<script>.*?)```"
+                   r"(?:\n+```text\n(?P<text>.*?)```)?", re.S)  # fmt: skip
 
 
-def documented_requests() -> list[tuple[str, str, dict]]:
-    """Every shell block of README.md and docs/ that shows its JSON answer on its last line
-    (`# {...}`): where it is, the block, and the answer."""
+class Example:
+    """A documented request: where it is, the shell block, and the answer shown for it (the
+    block's last line `# {...}`, or the ```text block right after it)."""
+
+    def __init__(self, where: str, line: int, script: str, answer, after_submit: bool):
+        self.where, self.line, self.script = where, line, script
+        self.answer, self.after_submit = answer, after_submit
+
+    def check(self, output: str, server: str) -> None:
+        if isinstance(self.answer, str):
+            shown = self.answer.replace("ARROW:8000", server).replace("127.0.0.1:8000", server)
+            assert re.fullmatch(pattern(shown), output.strip()), (
+                f"{self}: shown\n{shown}\ngot\n{output}"
+            )
+        else:
+            assert matches(json.loads(output), self.answer), f"{self}: got {output}"
+
+    def __str__(self) -> str:
+        return f"{self.where}:{self.line}"
+
+
+def pattern(shown: str) -> str:
+    lines = []
+    for line in shown.strip().splitlines():
+        if line.strip() == ELIDED:
+            lines.append(r"(?:.*\n)*?.*")
+        else:
+            lines.append(".*".join(re.escape(part) for part in line.split(ELIDED)))
+    return r"\n".join(lines)
+
+
+def matches(got, shown) -> bool:
+    if isinstance(shown, str) and ELIDED in shown:
+        return isinstance(got, str) and re.fullmatch(pattern(shown), got) is not None
+    if isinstance(shown, dict):
+        return (
+            isinstance(got, dict)
+            and got.keys() == shown.keys()
+            and all(matches(got[k], v) for k, v in shown.items())
+        )
+    return got == shown
+
+
+def documented_requests() -> list[Example]:
+    """Every shell block of README.md and docs/ that shows its answer: on its last line as
+    JSON (`# {...}`), or in a ```text block right after it."""
     found = []
     for doc in DOCS:
-        for block in re.findall(r"```sh\n(.*?)```", doc.read_text(), re.S):
-            last = block.strip().splitlines()[-1]
-            if last.startswith("# {"):
-                found.append((doc.relative_to(ROOT).as_posix(), block, json.loads(last[2:])))
+        text = doc.read_text()
+        for block in BLOCK.finditer(text):
+            script, shown = block["script"], block["text"]
+            last = script.strip().splitlines()[-1]
+            if shown is None and last.startswith("# {"):
+                shown = json.loads(last[2:])
+            if shown is not None:
+                line = text.count("\n", 0, block.start("script"))
+                where = doc.relative_to(ROOT).as_posix()
+                found.append(Example(where, line, script, shown, bool(block["marker"])))
     return found
 
 
-def run_documented_requests(var_dir: Path, port: int) -> None:
+def run_documented_requests(var_dir: Path, port: int, *, after_submit: bool) -> list[str]:
     """Runs each documented request as written (the demo's server for 127.0.0.1:8000 and
     ARROW:8000), in a directory whose var/ is this server's, with $KEY set as the README sets
-    it, and compares the answer."""
-    examples = documented_requests()
-    assert {"README.md", "docs/api.md"} <= {where for where, _, _ in examples}
+    it, and compares the answer with the one shown. Returns where the examples are."""
+    examples = [e for e in documented_requests() if e.after_submit == after_submit]
     workdir = var_dir.parent / "checkout"
-    workdir.mkdir()
-    (workdir / "var").symlink_to(var_dir)
-    for where, block, answer in examples:
-        script = block.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+    workdir.mkdir(exist_ok=True)
+    if not (workdir / "var").exists():
+        (workdir / "var").symlink_to(var_dir)
+    for example in examples:
+        script = example.script.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
         script = script.replace("ARROW:8000", f"127.0.0.1:{port}")
         out = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", script],
             cwd=workdir, capture_output=True, text=True, check=False, timeout=30,
             env={**os.environ, "KEY": (var_dir / "device_lookup_api_key").read_text().strip()},
         )  # fmt: skip
-        assert out.returncode == 0, f"{where}: {out.stderr}"
-        assert json.loads(out.stdout) == answer, f"{where}:\n{block}"
+        assert out.returncode == 0, f"{example}: {out.stderr}"
+        example.check(out.stdout, f"127.0.0.1:{port}")
+    return [str(e) for e in examples]
+
+
+def test_the_documented_examples_are_found():
+    where = {str(e) for e in documented_requests()}
+    assert {"README.md:19", "docs/api.md:28", "docs/pxe.md:24", "docs/pxe.md:180"} <= where, where
 
 
 def test_make_run_serves_the_demo_and_the_documented_requests(tmp_path):
@@ -130,13 +191,14 @@ def test_make_run_serves_the_demo_and_the_documented_requests(tmp_path):
             200,
             {"needs_inventory": True, "device_id": None, "organization": "Demo Org"},
         )
-        run_documented_requests(var_dir, port)  # what a newcomer types first, once it serves
+        run_documented_requests(var_dir, port, after_submit=False)  # what a newcomer types first
         doc = json.loads((ROOT / "tests" / "fixtures" / "api" / "submit-example.json").read_text())
         status, out = call(port, "/api/inventory/submit", doc, key)
         assert status == 200, out
         assert out["status"] == "newly_inventoried"
         assert out["device_spec"] == "Intel NUC 11 Pro"
         assert out["organization"] == "Demo Org"
+        assert run_documented_requests(var_dir, port, after_submit=True) == ["docs/pxe.md:180"]
         status, out = call(
             port, "/api/inventory/update-status",
             {"device_ids": [out["device_id"]], "new_status": "processed"}, key,

@@ -173,3 +173,45 @@ def test_organization_member_sees_only_their_devices(client, django_user_model, 
         == 404
     )
     assert api.post("/api/organizations", {"name": "Mine"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/api/devices", {"organization": "No Such Org"}),
+        ("/api/devices", {"has_modem": "maybe"}),
+        ("/api/devices", {"inventory_status": "bogus"}),
+        ("/api/devices", {"spec": "No Such Spec"}),
+        ("/api/devices", {"mac": "nope"}),
+        ("/api/requests", {"status": "bogus"}),
+        ("/api/boot-events", {"mac": "nope"}),
+    ],
+)
+def test_a_bad_filter_value_is_a_400_naming_the_parameter(admin_client, demo, path, query):
+    response = admin_client.get(path, query)
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["field"] == next(iter(query))
+
+
+def test_the_api_and_the_portal_take_the_same_filter_parameters(admin_client, staff_user, demo):
+    from django.test import Client
+
+    staff_client = Client()
+    staff_client.force_login(staff_user)
+    org = OrganizationFactory(name="Red Team")
+    device = DeviceFactory(name="PVE-77", serial_number="SN7701", organization=org)
+    wanted = DeviceMacFactory(mac="02:00:00:00:77:01", device=device).device
+    DeviceFactory(name="PVE-78", organization=org)
+    for query in (
+        {"mac": "02-00-00-00-77-01"},
+        {"name": "PVE-77"},
+        {"serial": wanted.serial_number},
+        {"organization": org.slug, "q": "PVE-77"},
+        {"organization": org.name, "q": "PVE-77"},
+    ):
+        api = [d["id"] for d in admin_client.get("/api/devices", query).json()]
+        page = staff_client.get("/devices/", query)
+        assert api == [wanted.pk], query
+        assert page.status_code == 200
+        assert f"/devices/{wanted.pk}/" in page.content.decode(), query
+    assert staff_client.get("/devices/", {"has_modem": "maybe"}).status_code == 400

@@ -4,14 +4,17 @@ import io
 import json
 
 import pytest
+from django.conf import settings
+from django.test import override_settings
 from django.test.client import RequestFactory
 
+from arrow import wsgi
 from arrow.wsgi import application
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("real_wsgi")]
 
 
-def call(path: str, body: dict | None = None, headers: dict | None = None):
+def call(path: str, body: dict | None = None, headers: dict | None = None, app=application):
     factory = RequestFactory()
     environ = factory._base_environ(PATH_INFO=path, REQUEST_METHOD="GET")
     if body is not None:
@@ -29,7 +32,7 @@ def call(path: str, body: dict | None = None, headers: dict | None = None):
         seen["status"] = int(status.split()[0])
         seen["headers"] = {k.lower(): v for k, v in response_headers}
 
-    payload = b"".join(application(environ, start_response))
+    payload = b"".join(app(environ, start_response))
     return seen["status"], seen["headers"], payload
 
 
@@ -57,3 +60,53 @@ def test_everything_else_runs_on_the_full_stack():
     assert headers["x-frame-options"] == "DENY"
     status, headers, _ = call("/django-admin/")
     assert status == 302  # LoginRequiredMiddleware / admin login
+
+
+class Recording:
+    """A service middleware that notes what it saw: the settings' MIDDLEWARE when it was built,
+    and each hook as a request passes."""
+
+    seen: list = []
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        Recording.seen.append(("built", list(settings.MIDDLEWARE)))
+
+    def __call__(self, request):
+        Recording.seen.append(("call", request.path))
+        return self.get_response(request)
+
+    def process_view(self, request, view, args, kwargs):
+        Recording.seen.append(("view", request.path))
+
+
+RECORDING = f"{__name__}.Recording"
+
+
+def test_the_service_chain_is_built_without_touching_the_global_middleware_setting():
+    Recording.seen = []
+    full = list(settings.MIDDLEWARE)
+    with override_settings(SERVICE_MIDDLEWARE=[*settings.SERVICE_MIDDLEWARE, RECORDING]):
+        handler = wsgi.ServiceHandler()
+    # While the service chain was built, anyone reading MIDDLEWARE saw the full stack.
+    assert Recording.seen == [("built", full)]
+    assert full == settings.MIDDLEWARE
+
+    def app(environ, start_response):
+        return handler(environ, start_response)
+
+    status, headers, _ = call("/api/inventory/check-mac", {"mac_address": "x"}, app=app)
+    assert status == 401
+    assert "x-frame-options" not in headers
+    # Both the call and the view hook of a service middleware run.
+    assert Recording.seen[1:] == [
+        ("call", "/api/inventory/check-mac"),
+        ("view", "/api/inventory/check-mac"),
+    ]
+
+
+def test_the_service_handler_builds_no_middleware_left_out_of_its_list():
+    with override_settings(MIDDLEWARE=[*settings.MIDDLEWARE, RECORDING]):
+        Recording.seen = []
+        wsgi.ServiceHandler().load_middleware()
+    assert Recording.seen == []

@@ -40,7 +40,7 @@ def test_filters_combine(staff_client, orgs):
     DeviceFactory(organization=orgs["own"], spec=None, has_modem=True)
     DeviceFactory(organization=orgs["other"], spec=spec, has_modem=True)
     DeviceFactory(organization=orgs["own"], spec=spec, has_modem=False)
-    params = {"organization": orgs["own"].pk, "spec": spec.pk, "has_modem": "true"}
+    params = {"organization": orgs["own"].slug, "spec": spec.name, "has_modem": "true"}
     assert _listed(staff_client.get("/devices/", params)) == [match.pk]
 
 

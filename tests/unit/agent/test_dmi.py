@@ -181,34 +181,55 @@ def test_dump_gives_the_serial_source_and_spec_read_off_it_by_hand(name, expecte
     assert (*dmi.choose_serial(facts), dmi.device_spec(facts)) == expected
 
 
-def test_raw_strings_keep_trailing_padding_but_the_serial_is_stripped():
-    facts = parse_dump("hp-proliant-dl360p-gen8.txt")
-    assert facts.system_serial == "USE2236835      "
-    assert dmi.choose_serial(facts) == ("USE2236835", "dmidecode")
+# Layouts seen in the wild, and the raw fields read off each dump by hand.
+LAYOUTS = {
+    "hp-proliant-dl360p-gen8.txt": {  # raw strings keep their padding; no base board section
+        "system_serial": "USE2236835      ",
+        "baseboard_serial": None,
+        "baseboard_manufacturer": None,
+        "chassis_type": "Rack Mount Chassis",
+    },
+    "asus-m3a78-cm-junk-crlf.txt": {  # CRLF: no carriage return in the values
+        "system_manufacturer": "System manufacturer",
+        "baseboard_serial": "MF7097G05100710",
+    },
+    "dell-optiplex-fx160-space-indent.txt": {  # four spaces read like a tab
+        "system_product_name": "OptiPlex FX160               ",
+        "baseboard_serial": "..CN701638BM00EW.                  ",
+        "bios_vendor": "Dell Inc.",
+    },
+    "vmware-vm-no-header.txt": {"system_manufacturer": "VMware, Inc."},
+    "ibm-x205-rhel21-information-block.txt": {  # "Information" blocks, Vendor/Product keys
+        "system_manufacturer": "IBM",
+        "system_product_name": "-[84803AX]-",
+        "baseboard_serial": "NA60B7Y0S3Q",
+        "bios_vendor": "IBM",
+        "bios_release_date": "12/11/2002",
+        "chassis_type": "Mini Tower",
+    },
+    "apple-macmini-2014-dmidecode37-platform-firmware.txt": {  # "Platform Firmware" is the BIOS
+        "bios_vendor": "Apple Inc.",
+        "bios_version": "481.0.0.0.0",
+    },
+    "microsoft-surface-go-2-no-blank-lines.txt": {  # records kept apart without blank lines
+        "bios_version": "1.0.05",
+        "system_serial": "48368130c2f8",
+        "baseboard_serial": "002460202151",
+    },
+}
 
 
-def test_crlf_dump_values_carry_no_carriage_return():
-    facts = parse_dump("asus-m3a78-cm-junk-crlf.txt")
-    assert facts.system_manufacturer == "System manufacturer"
-    assert facts.baseboard_serial == "MF7097G05100710"
+@pytest.mark.parametrize(("name", "fields"), LAYOUTS.items(), ids=list(LAYOUTS))
+def test_each_layout_gives_the_raw_fields_read_off_it_by_hand(name, fields):
+    facts = parse_dump(name)
+    assert {field: getattr(facts, field) for field in fields} == fields
 
 
-def test_four_space_indented_dump_is_read_like_a_tabbed_one():
-    facts = parse_dump("dell-optiplex-fx160-space-indent.txt")
-    assert facts.system_product_name == "OptiPlex FX160               "
-    assert facts.baseboard_serial == "..CN701638BM00EW.                  "
-    assert facts.bios_vendor == "Dell Inc."
-
-
-def test_dump_without_header_is_parsed():
-    assert parse_dump("vmware-vm-no-header.txt").system_manufacturer == "VMware, Inc."
-
-
-def test_dump_without_base_board_section_leaves_its_fields_none():
-    facts = parse_dump("hp-proliant-dl360p-gen8.txt")
-    assert facts.baseboard_serial is None
-    assert facts.baseboard_manufacturer is None
-    assert facts.chassis_type == "Rack Mount Chassis"
+def test_the_serial_is_stripped_of_the_raw_strings_padding():
+    assert dmi.choose_serial(parse_dump("hp-proliant-dl360p-gen8.txt")) == (
+        "USE2236835",
+        "dmidecode",
+    )
 
 
 def test_empty_value_without_space_after_colon_is_an_empty_string():
@@ -391,33 +412,11 @@ def test_collect_without_any_dmi_source_records_both_failures(fake_root):
     assert "/sys/class/dmi/id" in failures[1].message
 
 
-def test_information_block_layout_reads_vendor_and_product_keys():
-    facts = parse_dump("ibm-x205-rhel21-information-block.txt")
-    assert facts.system_manufacturer == "IBM"
-    assert facts.system_product_name == "-[84803AX]-"
-    assert facts.baseboard_serial == "NA60B7Y0S3Q"
-    assert facts.bios_vendor == "IBM"
-    assert facts.bios_release_date == "12/11/2002"
-    assert facts.chassis_type == "Mini Tower"
-
-
 def test_two_line_handle_headers_give_the_type_of_each_record():
     found = dmi.records((DUMPS / "ibm-x226-dmidecode22-two-line-handle.txt").read_text())
     system = next(record for record in found if record.type == 1)
     assert system.title == "System Information"
     assert system.fields["Serial Number"] == "KDXPC16"
-
-
-def test_platform_firmware_title_of_dmidecode_37_is_the_bios():
-    facts = parse_dump("apple-macmini-2014-dmidecode37-platform-firmware.txt")
-    assert (facts.bios_vendor, facts.bios_version) == ("Apple Inc.", "481.0.0.0.0")
-
-
-def test_dump_without_blank_lines_between_records_keeps_them_apart():
-    facts = parse_dump("microsoft-surface-go-2-no-blank-lines.txt")
-    assert facts.bios_version == "1.0.05"
-    assert facts.system_serial == "48368130c2f8"
-    assert facts.baseboard_serial == "002460202151"
 
 
 def _reindent(text: str, base: str, step: str, newline: str) -> str:
