@@ -19,6 +19,7 @@ for pattern in api_urls:
 urlpatterns = [
     path("api/", (api_urls, app_name, namespace)),
     path("pxe/boot.ipxe", pxe.boot_script, name="pxe-boot"),
+    path("pxe/progress", pxe.progress, name="pxe-progress"),
     path("pxe/image/<str:name>", pxe.image_file, name="pxe-image"),
     path("pxe/ipxe/<str:name>", pxe.ipxe_file, name="pxe-ipxe"),
     path("django-admin/", django_admin.site.urls),

@@ -15,6 +15,7 @@ from ninja import Path, Query, Router, Status
 
 from inventory import authz, selectors
 from inventory.auth import AdminToken, BootTokenKey, ServiceKey
+from inventory.choices import BootStep
 from inventory.errors import NotFound
 from inventory.models import Device, DeviceRequest, DeviceSpec, Organization
 from inventory.schemas import (
@@ -36,6 +37,7 @@ from inventory.schemas import (
     RequestOut,
     SpecIn,
     SpecOut,
+    StartedOut,
     SubmitOut,
     UpdateStatusIn,
     UpdateStatusOut,
@@ -49,6 +51,7 @@ from inventory.services.submission import (
     submission_record,
     submission_reject_too_large,
 )
+from inventory.services.timeline import timeline_progress, timeline_submission
 
 service = Router(tags=["inventory service"], auth=ServiceKey())
 admin = Router(tags=["admin"], auth=AdminToken())
@@ -174,13 +177,27 @@ def submit(request: HttpRequest):
         remote_addr=request.META.get("REMOTE_ADDR"),
         credential=getattr(request, "arrow_credential", ""),
     )
-    if limit is not None and size > limit:
-        submission_reject_too_large(entry=entry, size=size, limit=limit)
-    return submission_process(
-        entry=entry,
-        bound_mac=getattr(request, "arrow_bound_mac", None),
-        token_id=getattr(request, "arrow_token_id", None),
+    bound_mac = getattr(request, "arrow_bound_mac", None)
+    try:
+        if limit is not None and size > limit:
+            submission_reject_too_large(entry=entry, size=size, limit=limit)
+        return submission_process(
+            entry=entry, bound_mac=bound_mac, token_id=getattr(request, "arrow_token_id", None)
+        )
+    finally:
+        timeline_submission(entry=entry, bound_mac=bound_mac)
+
+
+@service.post("/started", response={200: StartedOut, **SERVICE_ERRORS}, auth=[BootTokenKey()])
+def started(request: HttpRequest):
+    """The agent reports that it runs, before it collects (per-boot token only: the token names
+    the MAC that booted). A timeline step; the agent goes on whatever the answer."""
+    event = timeline_progress(
+        mac=request.arrow_bound_mac,
+        step=BootStep.AGENT,
+        remote_addr=request.META.get("REMOTE_ADDR"),
     )
+    return {"mac": event.mac, "step": event.step}
 
 
 @service.post("/imaging-status", response={200: ImagingStatusOut, **SERVICE_ERRORS})

@@ -8,6 +8,7 @@ from django import template
 
 from inventory.portal.badges import LABELS
 from inventory.portal.badges import badge as status_badge
+from inventory.services.timeline import humane
 
 register = template.Library()
 
@@ -70,3 +71,9 @@ def first_inventory(changes) -> bool:
     """True for the history entry of a device's creation by inventory (no old status)."""
     status = (changes or {}).get("inventory_status")
     return bool(status) and status[0] is None
+
+
+@register.filter
+def duration(value) -> str:
+    """A timedelta as a person reads it: "42 s", "6 min", "1 h 5 min"."""
+    return humane(value) if value is not None else ""
