@@ -211,6 +211,8 @@ ARROW_BOOT_TOKEN_TTL = int(os.environ.get("ARROW_BOOT_TOKEN_TTL", "1800"))
 ARROW_STUCK_AFTER_S = int(os.environ.get("ARROW_STUCK_AFTER_S", "300"))
 ARROW_IMAGING_STUCK_AFTER_S = int(os.environ.get("ARROW_IMAGING_STUCK_AFTER_S", "3600"))
 ARROW_LIVE_WINDOW_S = int(os.environ.get("ARROW_LIVE_WINDOW_S", "21600"))
+# Bearer token of GET /metrics (Prometheus); empty: /metrics answers 503 to everyone.
+ARROW_METRICS_TOKEN = os.environ.get("ARROW_METRICS_TOKEN", "")
 ARROW_LIVE_POLL_MS = int(os.environ.get("ARROW_LIVE_POLL_MS", "3000"))  # the page's refresh
 # Comma-separated CIDRs allowed to use the boot endpoint (empty: any).
 ARROW_PXE_ALLOWED_NETWORKS = [

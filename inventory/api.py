@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query, Router, Status
 
-from inventory import authz, selectors
+from inventory import authz, metrics, selectors
 from inventory.auth import AdminToken, BootTokenKey, ServiceKey
 from inventory.choices import BootStep
 from inventory.errors import NotFound
@@ -121,7 +121,9 @@ SUBMIT_DOC = {
 
 @service.post("/check-mac", response={200: CheckMacOut, **SERVICE_ERRORS})
 def check_mac(request: HttpRequest, payload: CheckMacIn):
-    decision = boot_decide_for_mac(payload.mac_address)
+    with metrics.observe("check_mac", metrics.CHECK_MAC) as seen:
+        decision = boot_decide_for_mac(payload.mac_address)
+        seen.outcome = "needs_inventory" if decision.needs_inventory else "no_inventory"
     # The hot path when a rack powers on: three plain values, so the JSON is built here rather
     # than by ninja's response validation and encoder (the schema above still documents it).
     body = {
@@ -168,6 +170,11 @@ def _read_body(request: HttpRequest, limit: int | None) -> tuple[bytes, int]:
     auth=[BootTokenKey(), ServiceKey()],
 )
 def submit(request: HttpRequest):
+    with metrics.observe("submit", metrics.SUBMIT) as seen:
+        return _submit(request, seen)
+
+
+def _submit(request: HttpRequest, seen: metrics.Observation):
     # No typed body on purpose: ninja would reject a malformed body before we could journal it.
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     raw, size = _read_body(request, limit)
@@ -185,6 +192,7 @@ def submit(request: HttpRequest):
             entry=entry, bound_mac=bound_mac, token_id=getattr(request, "arrow_token_id", None)
         )
     finally:
+        seen.outcome = entry.outcome
         timeline_submission(entry=entry, bound_mac=bound_mac)
 
 
