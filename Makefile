@@ -15,6 +15,8 @@ SYSTEM_PACKAGES = bash scripts/system-packages.sh
 WITH_POSTGRES = bash scripts/testdb.sh run
 ARROW_BIND ?= 127.0.0.1:8000
 WORKERS ?= 2
+# The workers' shared counters for /metrics (prometheus_client multiprocess mode), new each run.
+METRICS_DIR ?= $(or $(ARROW_VAR_DIR),$(CURDIR)/var)/prometheus
 
 .PHONY: run test test-fast lint setup-app setup-dev setup-system lock e2e clean screenshots \
 	vendor-assets fresh-machine
@@ -40,7 +42,8 @@ run: setup-app
 	$(PY) manage.py demo_data --quiet-login
 	$(PY) manage.py collectstatic --no-input -v 0
 	@$(PY) manage.py arrow_banner --bind "$(ARROW_BIND)"
-	exec $(VENV)/bin/gunicorn arrow.wsgi:application --bind "$(ARROW_BIND)" --workers $(WORKERS) \
+	rm -rf "$(METRICS_DIR)" && mkdir -p "$(METRICS_DIR)"
+	exec env PROMETHEUS_MULTIPROC_DIR="$(METRICS_DIR)" $(VENV)/bin/gunicorn arrow.wsgi:application --bind "$(ARROW_BIND)" --workers $(WORKERS) \
 		--access-logfile - --forwarded-allow-ips "*" --no-control-socket
 
 lint: setup-dev

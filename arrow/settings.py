@@ -206,6 +206,14 @@ ARROW_PUBLIC_URL = os.environ.get("ARROW_PUBLIC_URL", "").rstrip("/")
 # replaced. A device's spec, then its organization, may set their own.
 ARROW_IMAGING_URL = os.environ.get("ARROW_IMAGING_URL", "")
 ARROW_BOOT_TOKEN_TTL = int(os.environ.get("ARROW_BOOT_TOKEN_TTL", "1800"))
+# The live onboarding view: a device with no new step for this long is marked stuck (imaging
+# may take longer); devices whose last step is older than the window are no longer shown.
+ARROW_STUCK_AFTER_S = int(os.environ.get("ARROW_STUCK_AFTER_S", "300"))
+ARROW_IMAGING_STUCK_AFTER_S = int(os.environ.get("ARROW_IMAGING_STUCK_AFTER_S", "3600"))
+ARROW_LIVE_WINDOW_S = int(os.environ.get("ARROW_LIVE_WINDOW_S", "21600"))
+# Bearer token of GET /metrics (Prometheus); empty: /metrics answers 503 to everyone.
+ARROW_METRICS_TOKEN = os.environ.get("ARROW_METRICS_TOKEN", "")
+ARROW_LIVE_POLL_MS = int(os.environ.get("ARROW_LIVE_POLL_MS", "3000"))  # the page's refresh
 # Comma-separated CIDRs allowed to use the boot endpoint (empty: any).
 ARROW_PXE_ALLOWED_NETWORKS = [
     n.strip() for n in os.environ.get("ARROW_PXE_ALLOWED_NETWORKS", "").split(",") if n.strip()

@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from arrow.api import api
 from inventory import pxe
+from inventory.metrics import metrics_view
 
 api_urls, app_name, namespace = api.urls
 # LoginRequiredMiddleware protects every view that does not opt out. Ninja builds its own view
@@ -19,6 +20,8 @@ for pattern in api_urls:
 urlpatterns = [
     path("api/", (api_urls, app_name, namespace)),
     path("pxe/boot.ipxe", pxe.boot_script, name="pxe-boot"),
+    path("metrics", metrics_view, name="metrics"),
+    path("pxe/progress", pxe.progress, name="pxe-progress"),
     path("pxe/image/<str:name>", pxe.image_file, name="pxe-image"),
     path("pxe/ipxe/<str:name>", pxe.ipxe_file, name="pxe-ipxe"),
     path("django-admin/", django_admin.site.urls),

@@ -13,8 +13,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query, Router, Status
 
-from inventory import authz, filters, selectors
+from inventory import authz, filters, metrics, selectors
 from inventory.auth import AdminToken, BootTokenKey, ServiceKey
+from inventory.choices import BootStep
 from inventory.errors import NotFound
 from inventory.models import Device, DeviceRequest, DeviceSpec, Organization
 from inventory.schemas import (
@@ -36,6 +37,7 @@ from inventory.schemas import (
     RequestOut,
     SpecIn,
     SpecOut,
+    StartedOut,
     SubmitOut,
     UpdateStatusIn,
     UpdateStatusOut,
@@ -49,6 +51,7 @@ from inventory.services.submission import (
     submission_record,
     submission_reject_too_large,
 )
+from inventory.services.timeline import timeline_progress, timeline_submission
 
 service = Router(tags=["inventory service"], auth=ServiceKey())
 admin = Router(tags=["admin"], auth=AdminToken())
@@ -117,7 +120,9 @@ SUBMIT_DOC = {
 
 @service.post("/check-mac", response={200: CheckMacOut, **SERVICE_ERRORS})
 def check_mac(request: HttpRequest, payload: CheckMacIn):
-    decision = boot_decide_for_mac(payload.mac_address)
+    with metrics.observe("check_mac", metrics.CHECK_MAC) as seen:
+        decision = boot_decide_for_mac(payload.mac_address)
+        seen.outcome = "needs_inventory" if decision.needs_inventory else "no_inventory"
     # The hot path when a rack powers on: three plain values, so the JSON is built here rather
     # than by ninja's response validation and encoder (the schema above still documents it).
     body = {
@@ -164,6 +169,11 @@ def _read_body(request: HttpRequest, limit: int | None) -> tuple[bytes, int]:
     auth=[BootTokenKey(), ServiceKey()],
 )
 def submit(request: HttpRequest):
+    with metrics.observe("submit", metrics.SUBMIT) as seen:
+        return _submit(request, seen)
+
+
+def _submit(request: HttpRequest, seen: metrics.Observation):
     # No typed body on purpose: ninja would reject a malformed body before we could journal it.
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     raw, size = _read_body(request, limit)
@@ -173,13 +183,28 @@ def submit(request: HttpRequest):
         remote_addr=request.META.get("REMOTE_ADDR"),
         credential=getattr(request, "arrow_credential", ""),
     )
-    if limit is not None and size > limit:
-        submission_reject_too_large(entry=entry, size=size, limit=limit)
-    return submission_process(
-        entry=entry,
-        bound_mac=getattr(request, "arrow_bound_mac", None),
-        token_id=getattr(request, "arrow_token_id", None),
+    bound_mac = getattr(request, "arrow_bound_mac", None)
+    try:
+        if limit is not None and size > limit:
+            submission_reject_too_large(entry=entry, size=size, limit=limit)
+        return submission_process(
+            entry=entry, bound_mac=bound_mac, token_id=getattr(request, "arrow_token_id", None)
+        )
+    finally:
+        seen.outcome = entry.outcome
+        timeline_submission(entry=entry, bound_mac=bound_mac)
+
+
+@service.post("/started", response={200: StartedOut, **SERVICE_ERRORS}, auth=[BootTokenKey()])
+def started(request: HttpRequest):
+    """The agent reports that it runs, before it collects (per-boot token only: the token names
+    the MAC that booted). A timeline step; the agent goes on whatever the answer."""
+    event = timeline_progress(
+        mac=request.arrow_bound_mac,
+        step=BootStep.AGENT,
+        remote_addr=request.META.get("REMOTE_ADDR"),
     )
+    return {"mac": event.mac, "step": event.step}
 
 
 @service.post("/imaging-status", response={200: ImagingStatusOut, **SERVICE_ERRORS})

@@ -68,3 +68,16 @@ class AuditAction(models.TextChoices):
     UPDATED = "updated", "Updated"
     DELETED = "deleted", "Deleted"
     RESOLVED = "resolved", "Resolved"
+
+
+class BootStep(models.TextChoices):
+    """The steps of one onboarding, in the order a device walks them (services/timeline.py)."""
+
+    BOOT = "boot", "Boot script served"
+    KERNEL = "kernel", "Kernel fetched"
+    INITRD = "initrd", "Initrd fetched"
+    AGENT = "agent", "Agent started"
+    COLLECT_FAILED = "collect_failed", "Collection step failed"
+    SUBMIT = "submit", "Inventory submitted"
+    IMAGING = "imaging", "Sent to imaging"
+    IMAGED = "imaged", "Imaging reported"

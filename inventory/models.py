@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from inventory.choices import (
     AuditAction,
+    BootStep,
     HistoryKind,
     ImagingStatus,
     InventoryStatus,
@@ -299,12 +300,17 @@ class BootToken(models.Model):
 
 
 class BootEvent(models.Model):
-    """Every boot request the iPXE endpoint answered: who tried to boot, and what they were told."""
+    """One step of a device's onboarding, as the product saw it: every boot request the iPXE
+    endpoint answered (step "boot": who tried to boot, and what they were told), the progress
+    the boot script and the agent report, the submission's outcome and the imaging report."""
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     mac = models.CharField(max_length=17, db_index=True)
-    action = models.CharField(max_length=20)  # inventory, imaging, local
-    reason = models.CharField(max_length=300)
+    step = models.CharField(max_length=20, choices=BootStep.choices, default=BootStep.BOOT)
+    action = models.CharField(max_length=20, blank=True)  # of a boot: inventory, imaging, local
+    reason = models.CharField(max_length=300, blank=True)
+    # Step facts: {"outcome": "accepted"}, {"collector": "dmi", "stage": "run", ...}
+    detail = models.JSONField(default=dict, blank=True)
     device = models.ForeignKey(
         Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="boot_events"
     )
@@ -312,9 +318,14 @@ class BootEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+        indexes = [
+            # "The latest step of each device / MAC": one index scan per key.
+            models.Index(fields=["device", "-at", "-id"], name="inventory_bootevent_device_at"),
+            models.Index(fields=["mac", "-at", "-id"], name="inventory_bootevent_mac_at"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.mac} {self.action}"
+        return f"{self.mac} {self.step} {self.action}".strip()
 
 
 class AuditEntry(models.Model):

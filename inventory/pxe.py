@@ -18,11 +18,20 @@ from django.db import InterfaceError, OperationalError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET, require_safe
 
+from inventory.choices import BootStep
 from inventory.errors import InventoryError
 from inventory.ipxe import say as _say
 from inventory.ipxe import with_retries
 from inventory.services.boot import BootAction
-from inventory.services.pxe import PxeAnswer, inventory_kernel_args, pxe_boot
+from inventory.services.macs import normalize_mac
+from inventory.services.pxe import (
+    PxeAnswer,
+    boot_progress_check,
+    inventory_kernel_args,
+    progress_key,
+    pxe_boot,
+)
+from inventory.services.timeline import timeline_progress
 
 log = logging.getLogger(__name__)
 IMAGE_FILES = ("vmlinuz", "initrd.img")
@@ -51,13 +60,25 @@ def _script(lines: list[str], status: int = 200) -> HttpResponse:
     )
 
 
+def progress_line(base: str, answer: PxeAnswer, step: str) -> str:
+    """Reports *step* to /pxe/progress and frees the answer. Never fatal: when the report fails,
+    `echo` succeeds, so the retry wrapper's `|| goto` after this line is not taken."""
+    url = f"{base}/pxe/progress?mac={answer.mac}&step={step}&key={progress_key(answer.token or '')}"
+    return (
+        f"imgfetch --name arrow-progress {url} && imgfree arrow-progress"
+        f" || echo ARROW: could not report {step} progress (the boot goes on)"
+    )
+
+
 def render_script(answer: PxeAnswer, base: str) -> list[str]:
     head = f"ARROW: {answer.mac}"
     if answer.action is BootAction.INVENTORY:
         args = f"initrd=initrd.img {inventory_kernel_args(base, answer.token or '', answer.mac)}"
         commands = [
             f"kernel {base}/pxe/image/vmlinuz {args}",
+            progress_line(base, answer, BootStep.KERNEL),
             f"initrd {base}/pxe/image/initrd.img",
+            progress_line(base, answer, BootStep.INITRD),
             "boot",
         ]
         return [
@@ -96,6 +117,27 @@ def boot_script(request: HttpRequest) -> HttpResponse:
         # iPXE shows the status of a failed fetch; a person with curl reads the body.
         return _script([f"echo ARROW: {_say(exc.field or '')}: {_say(exc.message)}", "exit"], 400)
     return _script(render_script(answer, _base_url(request)))
+
+
+@login_not_required
+@require_GET
+def progress(request: HttpRequest) -> HttpResponse:
+    """`GET /pxe/progress?mac=..&step=kernel|initrd&key=..`: the boot script reports a download.
+    The key is derived from the MAC's live per-boot token (services/pxe.py: progress_key)."""
+    remote = request.META.get("REMOTE_ADDR")
+    if not _allowed(remote):
+        return HttpResponse("this network may not use the boot service\n", status=403)
+    step = request.GET.get("step", "")
+    if step not in (BootStep.KERNEL, BootStep.INITRD):
+        return HttpResponse("step: one of kernel, initrd\n", status=400, content_type="text/plain")
+    try:
+        mac = normalize_mac(request.GET.get("mac", ""), field="mac")
+    except InventoryError as exc:
+        return HttpResponse(f"mac: {exc.message}\n", status=400, content_type="text/plain")
+    if not boot_progress_check(mac=mac, key=request.GET.get("key", "")):
+        return HttpResponse("key: no live boot of this MAC has that key\n", status=401)
+    timeline_progress(mac=mac, step=step, remote_addr=remote)
+    return HttpResponse("ok\n", content_type="text/plain")
 
 
 RETRY_SECONDS = 30

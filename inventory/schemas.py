@@ -191,10 +191,17 @@ class ImagingStatusOut(Schema):
     request_status: str | None
 
 
+class StartedOut(Schema):
+    mac: str
+    step: str
+
+
 class BootEventOut(Schema):
     at: datetime
     mac: str
+    step: str
     action: str
     reason: str
+    detail: dict[str, Any]
     device_id: str | None
     remote_addr: str | None

@@ -19,7 +19,7 @@ from arrow_agent import __version__, power, run
 from arrow_agent.collectors import dmi, modem, net
 from arrow_agent.config import AFTER_CHOICES, Config, ConfigError, from_env, parse_cmdline, resolve
 from arrow_agent.inventory import collect_inventory
-from arrow_agent.submit import Backoff, Outcome, submit
+from arrow_agent.submit import Backoff, Outcome, announce_started, submit
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -184,6 +184,8 @@ def collect_command(args: argparse.Namespace, environ: Mapping[str, str]) -> int
             )
             return EXIT_USAGE
 
+    if not args.dry_run and config.token:
+        announce_started(config.server, config.auth_headers(), say)
     inventory = collect_inventory(
         prefix=config.prefix, modem_wait=config.modem_wait, lldp_wait=config.lldp_wait
     )

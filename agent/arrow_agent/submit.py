@@ -78,6 +78,19 @@ def post_once(url: str, body: bytes, headers: Mapping[str, str], timeout: float)
     return Outcome(True, False, 1, status, "", reply)
 
 
+STARTED_TIMEOUT_S = 5.0
+
+
+def announce_started(server: str, headers: Mapping[str, str], say: Callable[[str], None]) -> bool:
+    """Tells the backend that the agent runs, before collecting (a step of the boot timeline).
+    One short try; a failure is one console line and never stops the inventory."""
+    url = f"{server.rstrip('/')}/api/inventory/started"
+    outcome = post_once(url, b"{}", headers, STARTED_TIMEOUT_S)
+    if not outcome.ok:
+        say(f"started: not reported ({outcome.detail}); collecting anyway")
+    return outcome.ok
+
+
 def _error_body(exc: urllib.error.HTTPError) -> str:
     """The start of an error answer's body (the backend names the refused field there)."""
     try:

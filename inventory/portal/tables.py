@@ -244,6 +244,7 @@ class BootEventTable(tables.Table):
 
     at = tables.DateTimeColumn(verbose_name="When", format="Y-m-d H:i:s")
     mac = tables.Column(verbose_name="MAC", attrs={"td": {"class": "font-monospace"}})
+    step = tables.Column(verbose_name="Step")
     action = tables.Column(verbose_name="Answer")
     reason = tables.Column(orderable=False)
     device = tables.Column(verbose_name="Device", empty_values=(), orderable=False)
@@ -252,7 +253,7 @@ class BootEventTable(tables.Table):
     class Meta:
         model = BootEvent
         fields = ()
-        sequence = ("at", "mac", "action", "reason", "device", "remote_addr")
+        sequence = ("at", "mac", "step", "action", "reason", "device", "remote_addr")
         attrs = TABLE_ATTRS
         order_by_field = "sort"
         empty_text = "No device has asked the boot endpoint yet."

@@ -55,4 +55,6 @@ urlpatterns = [
     ),
     path("audit/", views.audit_list, name="audit_list"),
     path("boots/", views.boot_list, name="boot_list"),
+    path("onboarding/", views.onboarding, name="onboarding"),
+    path("onboarding/rows/", views.onboarding_rows, name="onboarding_rows"),
 ]

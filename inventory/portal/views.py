@@ -13,6 +13,7 @@ import csv
 import functools
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, StreamingHttpResponse
@@ -26,7 +27,7 @@ from django_tables2 import RequestConfig
 from inventory import authz, filters, selectors
 from inventory.errors import Conflict, InventoryError, NotFound
 from inventory.portal import forms, tables
-from inventory.services import catalog, devices, status, submission
+from inventory.services import catalog, devices, status, submission, timeline
 from inventory.services.matching import spec_match
 
 PER_PAGE = 50
@@ -216,6 +217,7 @@ def _device_page(request, device, *, serial_form=None, edit_form=None, status_co
         "macs": list(device.macs.all()),
         "history": history,
         "submissions": list(selectors.device_submissions(device)),
+        "timeline": timeline.device_timeline(device),
         "serial_form": serial_form
         or forms.SerialForm(initial={"serial_number": device.serial_number or ""}),
         "edit_form": edit_form
@@ -661,3 +663,23 @@ def boot_list(request):
     table = _table(request, tables.BootEventTable(boots.qs))
     context = {"table": table, "filter": boots, "mac": request.GET.get("mac", "").strip()}
     return render(request, "portal/boot_list.html", context, status=status_code)
+
+
+def _live_context(request) -> dict:
+    rows = timeline.onboarding_live(user=request.user)
+    return {
+        "rows": rows,
+        "stuck": sum(1 for r in rows if r.stuck),
+        "stuck_after": timeline.humane(timeline.stuck_after("")),
+    }
+
+
+def onboarding(request):
+    """Devices onboarding now, grouped by request or organization; the rows refresh on their
+    own (static/onboarding.js asks onboarding_rows every few seconds)."""
+    context = _live_context(request) | {"poll_ms": settings.ARROW_LIVE_POLL_MS}
+    return render(request, "portal/onboarding.html", context)
+
+
+def onboarding_rows(request):
+    return render(request, "portal/_onboarding_rows.html", _live_context(request))

@@ -19,13 +19,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from inventory.authz import CHANGE, restrict
-from inventory.choices import HistoryKind, ImagingStatus, RequestStatus
+from inventory.choices import BootStep, HistoryKind, ImagingStatus, RequestStatus
 from inventory.errors import Forbidden, NotFound, ValidationFailed
-from inventory.models import BootEvent, BootToken, Device, DeviceMac, DeviceRequest
+from inventory.models import BootToken, Device, DeviceMac, DeviceRequest
 from inventory.services.boot import BootAction, boot_state, decide_boot
 from inventory.services.catalog import request_set_status
 from inventory.services.history import history_add
 from inventory.services.macs import normalize_mac
+from inventory.services.timeline import timeline_imaging_report, timeline_record
 from inventory.services.validation import lookup_key
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,24 @@ def boot_token_check(token: str | None) -> BootToken | None:
     return BootToken.objects.filter(
         token_hash=_hash(token), used_at__isnull=True, expires_at__gt=timezone.now()
     ).first()
+
+
+def progress_key(token: str) -> str:
+    """The key the boot script shows /pxe/progress: derived from the per-boot token, so only the
+    device that holds the token has it, but not the token itself (a progress URL may end up in
+    an access log; the key it carries can report progress and nothing else)."""
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"arrow-progress:{token}".encode(), hashlib.sha256
+    ).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode()
+
+
+def boot_progress_check(*, mac: str, key: str) -> bool:
+    """Is *key* the progress key of *mac*'s live per-boot token? (constant time)"""
+    token = _live_token(mac, timezone.now())
+    if token is None or not key:
+        return False
+    return hmac.compare_digest(progress_key(token).encode(), key.encode(errors="replace"))
 
 
 def boot_token_consume(token_id: int) -> None:
@@ -177,12 +196,14 @@ def pxe_boot(*, mac_text: object, remote_addr: str | None = None) -> PxeAnswer:
         action,
         reason,
     )
-    BootEvent.objects.create(
+    timeline_record(
+        step=BootStep.IMAGING if chain_url else BootStep.BOOT,
         mac=mac,
         action=action,
-        reason=reason[:300],
+        reason=reason,
         device_id=decision.device_id,
         remote_addr=remote_addr,
+        detail={"chain_url": chain_url} if chain_url else None,
     )
     return PxeAnswer(
         action, reason, mac, decision.device_id, decision.organization, token, chain_url
@@ -256,6 +277,7 @@ def device_imaging_report(
         changes={"imaging_status": [old, status]},
         note=f"reported by the imaging system{': ' + reason if reason else ''}"[:2000],
     )
+    timeline_imaging_report(device=device, status=status, reason=reason or "")
     return device
 
 

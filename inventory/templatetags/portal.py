@@ -8,6 +8,7 @@ from django import template
 
 from inventory.portal.badges import LABELS
 from inventory.portal.badges import badge as status_badge
+from inventory.services.timeline import humane
 
 register = template.Library()
 
@@ -80,3 +81,9 @@ AGENT_FACTS = frozenset({"agent_version", "collection_errors"})
 def hardware_facts(hardware) -> list:
     """(key, value) of the hardware facts, without the agent's own (version, errors)."""
     return [(k, v) for k, v in (hardware or {}).items() if k not in AGENT_FACTS]
+
+
+@register.filter
+def duration(value) -> str:
+    """A timedelta as a person reads it: "42 s", "6 min", "1 h 5 min"."""
+    return humane(value) if value is not None else ""

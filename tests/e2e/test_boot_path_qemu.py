@@ -74,6 +74,9 @@ def test_boot_path_inventory_imaging_quick_add_and_unknown(backend, tmp_path):
     assert device.inventory_status == "newly_inventoried"
     assert device.imaging_status == "ready_for_imaging"
     assert DeviceRequest.objects.get().status == "inventoried"
+    # The boot script reported both downloads on the way (the timeline's first steps).
+    steps = set(BootEvent.objects.filter(mac=MAC_A).values_list("step", flat=True))
+    assert {"boot", "kernel", "initrd", "submit"} <= steps, steps
 
     # 2. The VM boots again: it is chained to the imaging target.
     with guest(tmp_path, "vm-a-second", backend, nics, nuc) as vm:

@@ -24,14 +24,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(var_dir: Path, port: int, **env_extra: str):
+def start(var_dir: Path, port: int, workers: int = 1, **env_extra: str):
     env = {
         k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEVICE_LOOKUP_API_KEY")
     }
     env.update(ARROW_VAR_DIR=str(var_dir), ARROW_BIND=f"127.0.0.1:{port}", **env_extra)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     proc = subprocess.Popen(
-        ["make", "--no-print-directory", "run", "WORKERS=1"],
+        ["make", "--no-print-directory", "run", f"WORKERS={workers}"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
