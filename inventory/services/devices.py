@@ -21,6 +21,11 @@ from inventory.services.validation import lookup_key, text_problem
 MAX_BULK_LINES = 2000
 
 
+def _is_id(text: str) -> bool:
+    """ASCII digits within bigint: `"²".isdigit()` is true and int() refuses it."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def organization_by_name(value: object, *, field: str = "organization") -> Organization:
     """An organization by name, slug or id, or a NotFound naming *field*."""
     if isinstance(value, Organization):
@@ -32,7 +37,7 @@ def organization_by_name(value: object, *, field: str = "organization") -> Organ
     org = (
         Organization.objects.filter(name=text).first()
         or Organization.objects.filter(slug=text).first()
-        or (Organization.objects.filter(pk=int(text)).first() if text.isdigit() else None)
+        or (Organization.objects.filter(pk=int(text)).first() if _is_id(text) else None)
     )
     if org is None:
         raise NotFound("unknown_organization", f"no organization {text!r}", field=field)

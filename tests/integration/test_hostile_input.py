@@ -460,7 +460,7 @@ def test_admin_api_ids_and_filters_with_nul_or_past_bigint(admin_client, demo, p
     assert response.json()["field"]
 
 
-@pytest.mark.parametrize("organization", ["\ud800", "Demo\u0000Org", "x" * 300])
+@pytest.mark.parametrize("organization", ["\ud800", "Demo\u0000Org", "x" * 300, "\u00b2", "9" * 25])
 def test_device_edit_with_an_organization_that_cannot_exist(admin_client, demo, organization):
     from tests.factories import DeviceFactory
 

@@ -85,7 +85,7 @@ def test_the_live_page_follows_a_simulated_rack_and_names_the_stuck_device(
     settings.ARROW_LIVE_POLL_MS = 500
     settings.ARROW_STUCK_AFTER_S = 6
     page = staff_page
-    page.get_by_role("link", name="Onboarding").click()
+    page.get_by_role("link", name="Live").click()
     expect(page.get_by_role("heading", name="Onboarding now")).to_be_visible()
     expect(page.get_by_test_id("live-empty")).to_be_visible()
 
