@@ -14,20 +14,12 @@ from typing import Any
 
 from arrow_agent.serials import clean_serial, is_placeholder_serial
 from inventory.services.hardware import hardware_changes
+from inventory.services.history import TRACKED
 from inventory.services.validation import InventoryData
 
-# The facts a submission reports, in the order the history lists them.
-FACTS = (
-    "name",
-    "serial_number",
-    "sn_source",
-    "hardware_generated_sn",
-    "spec",
-    "reported_spec",
-    "has_modem",
-    "imei",
-    "macs",
-)
+# The facts a submission reports, in the order the history lists them: the tracked fields
+# (one list, history.TRACKED) less those a person or the imaging chain sets.
+FACTS = tuple(f for f in TRACKED if f not in ("organization", "inventory_status", "imaging_status"))
 # The facts of a device nothing has described yet (the model's defaults).
 NEW_DEVICE: dict[str, Any] = {
     "name": "",
