@@ -7,8 +7,6 @@ other command gets "ERROR", as a modem says for commands it does not know.
 
 from __future__ import annotations
 
-import os
-import threading
 import time
 
 import pytest
@@ -16,6 +14,7 @@ import pytest
 from arrow_agent import run
 from arrow_agent.collectors import Failure, atport, modem
 from tests.fakeroot import FIXTURES
+from tests.unit.agent.ptydevice import PtyDevice, plugger
 
 AT = FIXTURES / "at"
 
@@ -36,33 +35,21 @@ def transcript(*names: str) -> dict[str, list[str]]:
     return answers
 
 
-class FakeModem:
-    """A modem on the master side of a pty: echo (optionally deaf to ATE0), delay, or silence."""
+class FakeModem(PtyDevice):
+    """A modem: echo (optionally deaf to ATE0), delay, or silence."""
 
     def __init__(self, answers, *, echo=True, obey_ate0=True, delay=0.0, silent=False):
         self.answers = {"AT": ["OK"], "ATE0": ["OK"], **answers}
         self.echo, self.obey_ate0, self.delay, self.silent = echo, obey_ate0, delay, silent
-        self.master, self.slave = os.openpty()
+        self.pending = b""
         self.heard: list[str] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
+        super().__init__()
 
-    @property
-    def path(self) -> str:
-        return os.ttyname(self.slave)
-
-    def serve(self) -> None:
-        pending = b""
-        while not self.stop.is_set():
-            try:
-                chunk = os.read(self.master, 1024)
-            except OSError:
-                return
-            pending += chunk
-            while b"\r" in pending:
-                line, _, pending = pending.partition(b"\r")
-                self.reply(line.decode().strip())
+    def feed(self, chunk: bytes) -> None:
+        self.pending += chunk
+        while b"\r" in self.pending:
+            line, _, self.pending = self.pending.partition(b"\r")
+            self.reply(line.decode().strip())
 
     def reply(self, command: str) -> None:
         self.heard.append(command)
@@ -75,25 +62,13 @@ class FakeModem:
             self.echo = False
         lines = self.answers.get(command, ["ERROR"])
         out += "\r\n" + "\r\n".join(lines) + "\r\n"
-        os.write(self.master, out.encode())
-
-    def close(self) -> None:
-        self.stop.set()
-        os.close(self.slave)
-        os.close(self.master)
+        self.write(out.encode())
 
 
 @pytest.fixture
 def plug(fake_root):
     """Plugs fake modems in as /dev/<name> of the fake machine; unplugs them afterwards."""
-    modems = []
-
-    def plug_in(name: str, fake: FakeModem) -> str:
-        fake_root.link(f"/dev/{name}", fake.path)
-        fake_root.file(f"/sys/class/tty/{name}/dev", "188:2\n")
-        modems.append(fake)
-        return f"/dev/{name}"
-
+    plug_in, modems = plugger(fake_root, "tty", "188:2")
     yield plug_in
     for fake in modems:
         fake.close()

@@ -7,9 +7,7 @@ E367's DEVICE_CAPS, and a SUBSCRIBER_READY_STATUS. OPEN and CLOSE are answered w
 
 from __future__ import annotations
 
-import os
 import struct
-import threading
 import time
 
 import pytest
@@ -17,6 +15,7 @@ import pytest
 from arrow_agent import run
 from arrow_agent.collectors import Failure, mbim, modem
 from tests.fakeroot import FIXTURES
+from tests.unit.agent.ptydevice import PtyDevice, plugger
 
 MBIM = FIXTURES / "mbim"
 CAPS = (MBIM / "huawei-e367-device-caps-done.bin").read_bytes()
@@ -24,31 +23,23 @@ READY = (MBIM / "libmbim-subscriber-ready-status-done.bin").read_bytes()
 READY_AS_PUBLISHED = (MBIM / "libmbim-subscriber-ready-status-as-published.bin").read_bytes()
 
 
-class FakeMbimDevice:
-    """An MBIM function on the master side of a pty: answers by CID, or stays silent."""
+class FakeMbimDevice(PtyDevice):
+    """An MBIM function: answers by CID, or stays silent."""
 
     def __init__(self, answers: dict[int, bytes], *, silent: bool = False) -> None:
         self.answers, self.silent = answers, silent
-        self.master, self.slave = os.openpty()
+        self.pending = b""
         self.heard: list[tuple[int, int]] = []  # (message type, cid or 0)
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
+        super().__init__()
 
-    @property
-    def path(self) -> str:
-        return os.ttyname(self.slave)
-
-    def serve(self) -> None:
-        pending = b""
-        while True:
-            try:
-                pending += os.read(self.master, 4096)
-            except OSError:
+    def feed(self, chunk: bytes) -> None:
+        self.pending += chunk
+        while len(self.pending) >= 12:
+            length = struct.unpack_from("<I", self.pending, 4)[0]
+            if len(self.pending) < length:
                 return
-            while len(pending) >= 12 and len(pending) >= struct.unpack_from("<I", pending, 4)[0]:
-                length = struct.unpack_from("<I", pending, 4)[0]
-                message, pending = pending[:length], pending[length:]
-                self.reply(message)
+            message, self.pending = self.pending[:length], self.pending[length:]
+            self.reply(message)
 
     def reply(self, message: bytes) -> None:
         kind, _, tid = struct.unpack_from("<III", message)
@@ -63,24 +54,13 @@ class FakeMbimDevice:
             if answer is None:  # MBIM_STATUS_NO_DEVICE_SUPPORT, an empty buffer
                 answer = message[:36] + struct.pack("<III", cid, 9, 0)
                 answer = struct.pack("<III", 0x80000003, 48, tid) + answer[12:]
-        os.write(self.master, answer[:8] + struct.pack("<I", tid) + answer[12:])
-
-    def close(self) -> None:
-        os.close(self.slave)
-        os.close(self.master)
+        self.write(answer[:8] + struct.pack("<I", tid) + answer[12:])
 
 
 @pytest.fixture
 def plug(fake_root):
     """Plugs fake devices in as /dev/<name>, listed in /sys/class/wwan."""
-    devices = []
-
-    def plug_in(name: str, fake: FakeMbimDevice) -> str:
-        fake_root.link(f"/dev/{name}", fake.path)
-        fake_root.file(f"/sys/class/wwan/{name}/dev", "234:1\n")
-        devices.append(fake)
-        return f"/dev/{name}"
-
+    plug_in, devices = plugger(fake_root, "wwan", "234:1")
     yield plug_in
     for fake in devices:
         fake.close()
