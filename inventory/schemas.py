@@ -213,7 +213,7 @@ class InventoryDataIn(Body):
         )
 
 
-# The documentation's example (docs/api.md, tests/fixtures/api/submit-example.json).
+# The documentation's example, accepted verbatim (tests/fixtures/api/submit-example.json).
 SUBMIT_EXAMPLE = {
     "inventory_data": {
         "mac_address": ["eth0:00:e0:4c:92:f7:a4", "wlo1:08:bf:b8:c0:c5:83"],
@@ -251,8 +251,8 @@ def openapi_body(model: type[BaseModel]) -> dict[str, Any]:
             return [inline(v) for v in node]
         return node
 
-    return {"requestBody": {"required": True, "content": {"application/json": {
-        "schema": inline(schema)}}}}  # fmt: skip
+    content = {"application/json": {"schema": inline(schema)}}
+    return {"requestBody": {"required": True, "content": content}}
 
 
 class UpdateStatusIn(RequestBody):
