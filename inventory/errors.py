@@ -44,6 +44,15 @@ def field_path(loc: Sequence[str | int]) -> str:
     return text or "body"
 
 
+def _json_kind(value: Any) -> str:
+    """What a decoded JSON value was, in JSON's words."""
+    for kind, name in ((bool, "a boolean"), (int | float, "a number"), (str, "a string")):
+        if isinstance(value, kind):
+            return name
+    kinds = {type(None): "null", list: "a list", dict: "an object"}
+    return kinds.get(type(value), type(value).__name__)
+
+
 def _short(value: Any) -> str:
     return reprlib.repr(value)[:60]
 
@@ -84,7 +93,7 @@ def _from_pydantic(error: dict[str, Any]) -> dict[str, str]:
         elif error["type"] == "bool_type":
             message += f", got {_short(value)}"
         elif error["type"].endswith("_type"):
-            message += f", got {type(value).__name__}"
+            message += f", got {_json_kind(value)}"
     return {"field": field, "code": code, "message": message}
 
 
