@@ -227,6 +227,8 @@ ARROW_DHCP_HOSTS_DIR = os.environ.get("ARROW_DHCP_HOSTS_DIR", "")
 # The Secure Boot chain: the grub directory of the TFTP root (render_dnsmasq --secure-boot
 # --prepare-tftp), where the backend writes one GRUB config per MAC to inventory. Empty: none.
 ARROW_GRUB_DIR = os.environ.get("ARROW_GRUB_DIR", "")
+# The PCI ID list naming the vendors and devices of inventories in the portal (Debian: pci.ids).
+ARROW_PCI_IDS = os.environ.get("ARROW_PCI_IDS", "/usr/share/misc/pci.ids")
 # Extra kernel arguments for the inventory image (e.g. "console=ttyS0" for a serial console).
 ARROW_KERNEL_ARGS = os.environ.get("ARROW_KERNEL_ARGS", "console=tty0 console=ttyS0,115200")
 
