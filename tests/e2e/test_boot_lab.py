@@ -11,6 +11,7 @@ Each prints its time from QEMU start to the accepted submission (docs/pxe.md lis
 from __future__ import annotations
 
 import re
+import shutil
 from io import StringIO
 from pathlib import Path
 
@@ -75,6 +76,15 @@ def dhcp_mode(lab: NetLab, *options: str) -> None:
 def boot_nic(lab: NetLab, firmware: str, mac: str = MAC_A, **options) -> Nic:
     """The NIC on the lab segment: BIOS with Debian's iPXE ROM, UEFI with OVMF's own PXE."""
     return Nic("virtio-net-pci", mac, tap=lab.tap(), rom=firmware == "bios", **options)
+
+
+def public_image(lab: NetLab, image: Path) -> Path:
+    """The image copied where dnsmasq's unprivileged user may read it: TFTP serves it from
+    there (the checkout may be private, e.g. under /root)."""
+    for name in ("vmlinuz", "initrd.img"):
+        shutil.copyfile(image / name, lab.image_dir / name)
+        (lab.image_dir / name).chmod(0o644)
+    return lab.image_dir
 
 
 def machine(lab: NetLab, tmp_path: Path, name: str, firmware: str, nics, extra=()) -> QemuGuest:
@@ -251,7 +261,7 @@ def test_secure_boot_chain_inventories(lab, tmp_path, settings, inventory_image,
     settings.ARROW_GRUB_DIR = str(grub_dir)
     # Full DHCP: GRUB asks the server of the DHCP answer (its next-server) for every file; in
     # proxy mode that is the site's server (docs/pxe.md).
-    dhcp_mode(lab, "--secure-boot", "--image-dir", str(inventory_image))
+    dhcp_mode(lab, "--secure-boot", "--image-dir", str(public_image(lab, inventory_image)))
     call_command("arrow_boot_files", stdout=StringIO())  # the demo request predates the dir
     assert "arrow.token=" in (grub_dir / f"mac-{MAC_A}.cfg").read_text()
     with machine(lab, tmp_path, "secure-boot-chain", firmware, [boot_nic(lab, "uefi")]) as vm:
