@@ -89,7 +89,7 @@ class SerialState(models.TextChoices):
 
     SUSPECT = "suspect", "Suspect"  # found by the rule; a placeholder until staff decide
     CONFIRMED = "confirmed", "Confirmed placeholder"  # staff agree: it never identifies
-    CLEARED = "cleared", "Cleared"  # staff say it is real: it identifies again
+    CLEARED = "cleared", "Cleared"  # staff say it is real: it identifies again, for good
 
 
 # The states in which a serial is a placeholder: it identifies no device.

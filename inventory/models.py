@@ -394,8 +394,7 @@ class SuspectSerial(models.Model):
 
     serial = models.CharField(max_length=200, unique=True)
     state = models.CharField(max_length=20, choices=SerialState.choices, db_index=True)
-    # Machines (MAC sets sharing no MAC) seen when the state was last set: a cleared serial
-    # becomes suspect again only when a machine beyond these reports it.
+    # Machines (MAC sets sharing no MAC) seen when the state was last set.
     machines = models.PositiveIntegerField()
     detected_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)

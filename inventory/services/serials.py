@@ -72,17 +72,13 @@ def count_machines(mac_sets: Iterable[Iterable[str]]) -> int:
     return len({root(mac) for mac in parent})
 
 
-def judge(
-    *, machines: int, threshold: int, state: str | None, judged_machines: int = 0
-) -> str | None:
+def judge(*, machines: int, threshold: int, state: str | None) -> str | None:
     """The serial's state once it has been seen on *machines* machines: None for an ordinary
-    serial. *state*, *judged_machines*: its state so far and the machines seen when it was set.
-    Staff's decisions hold: a confirmed serial stays confirmed, a cleared one stays cleared
-    until a machine beyond those they saw reports it."""
-    if state in (SerialState.SUSPECT, SerialState.CONFIRMED):
+    serial, *state* its state so far. Staff's decisions hold: a confirmed serial stays a
+    placeholder, a cleared one identifies whatever reports it next (any machine found by the
+    serial alone is by definition one more MAC set: re-judging would undo every clear)."""
+    if state is not None:
         return state
-    if state == SerialState.CLEARED:
-        return SerialState.SUSPECT if machines > judged_machines else SerialState.CLEARED
     return SerialState.SUSPECT if machines >= threshold else None
 
 
@@ -140,17 +136,12 @@ def serial_observe(*, serial: str | None, macs: list[str]) -> Observation:
         if not created:
             sighting.save(update_fields=["last_seen"])
     suspect = SuspectSerial.objects.select_for_update().filter(serial=serial).first()
-    if suspect is not None and suspect.state in PLACEHOLDER_SERIAL_STATES:
-        return Observation(reported=serial, identifies=False, sighting=sighting)
+    if suspect is not None:
+        identifies = suspect.state not in PLACEHOLDER_SERIAL_STATES
+        return Observation(reported=serial, identifies=identifies, sighting=sighting)
     machines = _machines(serial)
-    state = judge(
-        machines=machines,
-        threshold=threshold(),
-        state=suspect.state if suspect else None,
-        judged_machines=suspect.machines if suspect else 0,
-    )
-    if state == SerialState.SUSPECT:
-        _mark_suspect(serial, suspect, machines)
+    if judge(machines=machines, threshold=threshold(), state=None) == SerialState.SUSPECT:
+        _mark_suspect(serial, machines)
         return Observation(reported=serial, identifies=False, sighting=sighting)
     return Observation(reported=serial, identifies=True, sighting=sighting)
 
@@ -160,25 +151,21 @@ def _machines(serial: str) -> int:
     return count_machines(s.split(",") for s in sets)
 
 
-def _mark_suspect(serial: str, suspect: SuspectSerial | None, machines: int) -> SuspectSerial:
-    before = {"state": suspect.state, "machines": suspect.machines} if suspect else {}
-    if suspect is None:
-        suspect = SuspectSerial(serial=serial)
-    suspect.state = SerialState.SUSPECT
-    suspect.machines = machines
-    suspect.save()
+def _mark_suspect(serial: str, machines: int) -> SuspectSerial:
+    suspect = SuspectSerial.objects.create(
+        serial=serial, state=SerialState.SUSPECT, machines=machines
+    )
     flagged = _flag_merges(suspect)
+    changes = {"state": [None, suspect.state], "machines": [None, machines]}
+    if flagged:
+        changes["flagged_submissions"] = [None, flagged]
     audit_record(
         actor=None,
         object_type="serial",
         object_id=suspect.pk,
         object_repr=serial,
-        action=AuditAction.UPDATED if before else AuditAction.CREATED,
-        changes={
-            "state": [before.get("state"), suspect.state],
-            "machines": [before.get("machines"), machines],
-            **({"flagged_submissions": [None, flagged]} if flagged else {}),
-        },
+        action=AuditAction.CREATED,
+        changes=changes,
     )
     return suspect
 
