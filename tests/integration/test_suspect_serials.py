@@ -260,3 +260,19 @@ def test_a_shared_mac_neither_makes_a_sighting_nor_joins_machines(device_client)
         post(device_client, [*machine(i), GOBI])
     assert "00:a0:c6:00:00:00" not in SerialSighting.objects.values_list("mac_set", flat=True)[0]
     assert SuspectSerial.objects.get(serial=SERIAL).machines == 3
+
+
+@pytest.mark.parametrize("value", ["1", "0", "three", ""], ids=["one", "zero", "a word", "empty"])
+def test_a_threshold_below_two_or_not_a_number_stops_the_server_at_start(value):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {"ARROW_SUSPECT_SERIAL_MAC_SETS": value, "PATH": "/usr/bin:/bin", "PYTHONPATH": "agent"}
+    out = subprocess.run(
+        [sys.executable, "-c", "import arrow.settings"],
+        cwd=root, env=env, capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert out.returncode != 0
+    assert "ARROW_SUSPECT_SERIAL_MAC_SETS must be a whole number of at least 2" in out.stderr
