@@ -11,9 +11,10 @@ through it (a device whose MACs were replaced because only the serial matched) b
 conflict for a person. Staff confirm a suspect serial (it stays a placeholder) or clear it (it
 identifies again, until a machine beyond those they saw reports it).
 
-The sighting is written in the submission's own transaction, under the serial's lock (the same
-advisory lock `lock_identities` takes, re-entrant), so concurrent submissions of one serial are
-counted one after the other and none can miss another.
+The sighting is read and written in the submission's own transaction, which holds the serial's
+advisory lock (`lock_identities`) from before the rule reads until it commits; staff's decision
+takes the same lock. So concurrent submissions of one serial are judged one after the other and
+none can miss another; the unique (serial, MAC set) constraint keeps one row per sighting.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from inventory.authz import require_staff
@@ -91,11 +92,12 @@ def threshold() -> int:
 
 @dataclass(frozen=True)
 class Observation:
-    """What the rule says of a submission's serial: whether it identifies, and its sighting."""
+    """What the rule says of a submission's serial: whether it identifies, and the sighting
+    (its sorted MAC set) to record once the submission is applied."""
 
     reported: str | None
     identifies: bool
-    sighting: SerialSighting | None = None
+    mac_set: str = ""
 
     @property
     def serial(self) -> str | None:
@@ -122,28 +124,36 @@ def serial_observation(serial: str | None) -> Observation:
     return Observation(reported=serial, identifies=serial_identifies(serial))
 
 
+# The serial's decided state, or else the MAC sets it was seen with: one round trip (submit is
+# the hot path; a placeholder's sightings, possibly thousands, are not read at all).
+_STATE_OR_SIGHTINGS = (
+    "SELECT state, NULL FROM inventory_suspectserial WHERE serial = %s UNION ALL "
+    "SELECT NULL, mac_set FROM inventory_serialsighting WHERE serial = %s "
+    "AND NOT EXISTS (SELECT 1 FROM inventory_suspectserial WHERE serial = %s)"
+)
+
+
 def serial_observe(*, serial: str | None, macs: list[str]) -> Observation:
-    """Records that *serial* came with *macs* (the submission's own, not shared, MACs) and
-    applies the rule. Call it inside the submission's transaction, before identifying."""
+    """Applies the rule to *serial* reported with *macs* (the submission's own, not shared,
+    MACs), this sighting included. Call it inside the submission's transaction once it holds the
+    serial's lock (`lock_identities`, as `_apply` does), before identifying; `serial_applied`
+    then records the sighting in the same transaction, so the next holder of the lock sees it."""
     if not serial:
         return Observation(reported=None, identifies=False)
-    lock_identities([f"serial:{serial}"])
-    sighting = None
-    if macs:
-        sighting, created = SerialSighting.objects.get_or_create(
-            serial=serial, mac_set=mac_set_key(macs)
-        )
-        if not created:
-            sighting.save(update_fields=["last_seen"])
-    suspect = SuspectSerial.objects.select_for_update().filter(serial=serial).first()
-    if suspect is not None:
-        identifies = suspect.state not in PLACEHOLDER_SERIAL_STATES
-        return Observation(reported=serial, identifies=identifies, sighting=sighting)
-    machines = _machines(serial)
+    key = mac_set_key(macs)
+    with connection.cursor() as cursor:
+        cursor.execute(_STATE_OR_SIGHTINGS, [serial, serial, serial])
+        rows = cursor.fetchall()
+    states = [state for state, _ in rows if state is not None]
+    if states:
+        identifies = states[0] not in PLACEHOLDER_SERIAL_STATES
+        return Observation(reported=serial, identifies=identifies, mac_set=key)
+    sets = {mac_set for _, mac_set in rows} | ({key} if key else set())
+    machines = count_machines(s.split(",") for s in sets)
     if judge(machines=machines, threshold=threshold(), state=None) == SerialState.SUSPECT:
         _mark_suspect(serial, machines)
-        return Observation(reported=serial, identifies=False, sighting=sighting)
-    return Observation(reported=serial, identifies=True, sighting=sighting)
+        return Observation(reported=serial, identifies=False, mac_set=key)
+    return Observation(reported=serial, identifies=True, mac_set=key)
 
 
 def _machines(serial: str) -> int:
@@ -218,20 +228,23 @@ def serial_applied(
     entry: Submission,
     replaced_macs: list[str] | None,
 ) -> None:
-    """After the submission was applied to *device*: the sighting remembers the device, and,
-    when the serial alone found it and its MACs were replaced (*replaced_macs*), the merge."""
-    sighting = observation.sighting
-    if sighting is None:
+    """After the submission was applied to *device*: records the sighting (one upsert), with
+    the device, and, when the serial alone found the device and the submission replaced its
+    MACs (*replaced_macs*), the merge: the submission and the MACs it replaced."""
+    if not observation.reported or not observation.mac_set:
         return
-    if not observation.identifies:
-        replaced_macs = None  # found by its MACs alone: nothing was merged through the serial
-    sighting.device = device
-    fields = ["device", "last_seen"]
-    if replaced_macs:
-        sighting.merge_submission = entry
-        sighting.replaced_macs = sorted(replaced_macs)
-        fields += ["merge_submission", "replaced_macs"]
-    sighting.save(update_fields=fields)
+    merged = bool(replaced_macs) and observation.identifies
+    row = SerialSighting(
+        serial=observation.reported,
+        mac_set=observation.mac_set,
+        device=device,
+        merge_submission=entry if merged else None,
+        replaced_macs=sorted(replaced_macs) if merged else [],
+    )
+    update = ["last_seen", "device"] + (["merge_submission", "replaced_macs"] if merged else [])
+    SerialSighting.objects.bulk_create(
+        [row], update_conflicts=True, unique_fields=["serial", "mac_set"], update_fields=update
+    )
 
 
 def serial_merge_split(*, entry: Submission, new_device: Device, actor) -> None:
