@@ -207,6 +207,7 @@ def _flag_merges(suspect: SuspectSerial) -> list[int]:
             "code": SUSPECT_MERGE,
             "field": "inventory_data.serial_number",
             "detail": message,
+            "device_ids": [entry.device_id],
         }
         entry.conflict_device_ids = [entry.device_id]
         entry.save(update_fields=["outcome", "error", "conflict_device_ids"])

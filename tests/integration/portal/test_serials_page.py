@@ -81,3 +81,10 @@ def test_an_unknown_serial_is_a_404(staff_client):
 def test_the_navbar_links_the_page_for_staff_only(staff_client, member_client):
     assert 'href="/serials/"' in staff_client.get("/").content.decode()
     assert 'href="/serials/"' not in member_client.get("/").content.decode()
+
+
+def test_a_flagged_merge_in_the_journal_links_the_serials_page(staff_client, suspect):
+    waiting = Submission.objects.get(outcome="conflict", error__code="suspect_serial_merge")
+    html = staff_client.get(f"/submissions/{waiting.pk}/").content.decode()
+    assert 'href="/serials/"' in html.split("</nav>", 1)[1]
+    assert 'name="action"' in html  # the resolve form: attach or create
