@@ -156,13 +156,15 @@ def submission_queryset(*, user=None, outcomes=None) -> QuerySet[Submission]:
 
 
 def submission_attention_counts(*, rejected_days: int = 7) -> dict[str, int]:
-    """Open conflicts (all of them) and rejections of the last *rejected_days* days."""
+    """Open conflicts (all of them), rejections of the last *rejected_days* days and suspect
+    serials waiting for staff's decision."""
     since = timezone.now() - timedelta(days=rejected_days)
     return {
         "conflict": Submission.objects.filter(outcome=SubmissionOutcome.CONFLICT).count(),
         "rejected": Submission.objects.filter(
             outcome=SubmissionOutcome.REJECTED, received_at__gte=since
         ).count(),
+        "suspect_serial": SuspectSerial.objects.filter(state=SerialState.SUSPECT).count(),
     }
 
 

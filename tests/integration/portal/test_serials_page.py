@@ -88,3 +88,9 @@ def test_a_flagged_merge_in_the_journal_links_the_serials_page(staff_client, sus
     html = staff_client.get(f"/submissions/{waiting.pk}/").content.decode()
     assert 'href="/serials/"' in html.split("</nav>", 1)[1]
     assert 'name="action"' in html  # the resolve form: attach or create
+
+
+def test_the_dashboard_counts_suspect_serials_for_staff(staff_client, suspect):
+    html = staff_client.get("/").content.decode()
+    assert 'href="/serials/?state=suspect"' in html
+    assert "1 suspect serial<" in html
