@@ -218,6 +218,9 @@ def _device_page(request, device, *, serial_form=None, edit_form=None, status_co
         "history": history,
         "submissions": list(selectors.device_submissions(device)),
         "timeline": timeline.device_timeline(device),
+        # A serial several machines report (inventory/services/serials.py) finds no device.
+        "serial_placeholder": bool(device.serial_number)
+        and not serials.serial_identifies(device.serial_number),
         "serial_form": serial_form
         or forms.SerialForm(initial={"serial_number": device.serial_number or ""}),
         "edit_form": edit_form

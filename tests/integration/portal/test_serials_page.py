@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from inventory.models import AuditEntry, Submission, SuspectSerial
+from inventory.services.serials import serial_decide
 from tests.inventory_data import submit
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +95,14 @@ def test_the_dashboard_counts_suspect_serials_for_staff(staff_client, suspect):
     html = staff_client.get("/").content.decode()
     assert 'href="/serials/?state=suspect"' in html
     assert "1 suspect serial<" in html
+
+
+def test_a_device_page_says_its_serial_is_a_placeholder(staff_client, suspect):
+    from inventory.models import Device
+
+    device = Device.objects.filter(serial_number=SERIAL).first()
+    html = staff_client.get(f"/devices/{device.pk}/").content.decode()
+    assert 'data-testid="serial-placeholder"' in html
+    serial_decide(suspect_id=suspect.pk, decision="clear", actor=None)
+    html = staff_client.get(f"/devices/{device.pk}/").content.decode()
+    assert 'data-testid="serial-placeholder"' not in html
