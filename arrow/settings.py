@@ -197,6 +197,17 @@ ARROW_DISCOVER_UNKNOWN = _flag("ARROW_DISCOVER_UNKNOWN")
 # separated, are added to the built-in list in inventory/services/macs.py.
 ARROW_SHARED_MACS = [m for m in os.environ.get("ARROW_SHARED_MACS", "").split(",") if m.strip()]
 ARROW_SHARED_OUIS = [m for m in os.environ.get("ARROW_SHARED_OUIS", "").split(",") if m.strip()]
+# A serial reported by this many machines (MAC sets sharing no MAC) is a placeholder from then
+# on (inventory/services/serials.py, docs/decisions.md). Two is the least that means anything.
+try:
+    ARROW_SUSPECT_SERIAL_MAC_SETS = int(os.environ.get("ARROW_SUSPECT_SERIAL_MAC_SETS", "3"))
+except ValueError:
+    ARROW_SUSPECT_SERIAL_MAC_SETS = 0
+if ARROW_SUSPECT_SERIAL_MAC_SETS < 2:
+    raise ImproperlyConfigured(
+        "ARROW_SUSPECT_SERIAL_MAC_SETS must be a whole number of at least 2 (machines that "
+        f"report one serial), not {os.environ.get('ARROW_SUSPECT_SERIAL_MAC_SETS')!r}"
+    )
 
 # --- Boot path (iPXE) ---------------------------------------------------------------------------
 # The URL devices use to reach this backend. Empty: built from the address each device used to

@@ -20,7 +20,7 @@ def badge(value):
 
 
 # Fields whose recorded values are status codes, shown by their labels.
-STATUS_FIELDS = frozenset({"inventory_status", "imaging_status", "status", "outcome"})
+STATUS_FIELDS = frozenset({"inventory_status", "imaging_status", "status", "outcome", "state"})
 
 
 @register.filter
