@@ -197,6 +197,17 @@ ARROW_DISCOVER_UNKNOWN = _flag("ARROW_DISCOVER_UNKNOWN")
 # separated, are added to the built-in list in inventory/services/macs.py.
 ARROW_SHARED_MACS = [m for m in os.environ.get("ARROW_SHARED_MACS", "").split(",") if m.strip()]
 ARROW_SHARED_OUIS = [m for m in os.environ.get("ARROW_SHARED_OUIS", "").split(",") if m.strip()]
+# A serial reported by this many machines (MAC sets sharing no MAC) is a placeholder from then
+# on (inventory/services/serials.py, docs/decisions.md). Two is the least that means anything.
+try:
+    ARROW_SUSPECT_SERIAL_MAC_SETS = int(os.environ.get("ARROW_SUSPECT_SERIAL_MAC_SETS", "3"))
+except ValueError:
+    ARROW_SUSPECT_SERIAL_MAC_SETS = 0
+if ARROW_SUSPECT_SERIAL_MAC_SETS < 2:
+    raise ImproperlyConfigured(
+        "ARROW_SUSPECT_SERIAL_MAC_SETS must be a whole number of at least 2 (machines that "
+        f"report one serial), not {os.environ.get('ARROW_SUSPECT_SERIAL_MAC_SETS')!r}"
+    )
 
 # --- Boot path (iPXE) ---------------------------------------------------------------------------
 # The URL devices use to reach this backend. Empty: built from the address each device used to
@@ -227,6 +238,8 @@ ARROW_DHCP_HOSTS_DIR = os.environ.get("ARROW_DHCP_HOSTS_DIR", "")
 # The Secure Boot chain: the grub directory of the TFTP root (render_dnsmasq --secure-boot
 # --prepare-tftp), where the backend writes one GRUB config per MAC to inventory. Empty: none.
 ARROW_GRUB_DIR = os.environ.get("ARROW_GRUB_DIR", "")
+# The PCI ID list naming the vendors and devices of inventories in the portal (Debian: pci.ids).
+ARROW_PCI_IDS = os.environ.get("ARROW_PCI_IDS", "/usr/share/misc/pci.ids")
 # Extra kernel arguments for the inventory image (e.g. "console=ttyS0" for a serial console).
 ARROW_KERNEL_ARGS = os.environ.get("ARROW_KERNEL_ARGS", "console=tty0 console=ttyS0,115200")
 

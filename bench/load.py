@@ -5,10 +5,12 @@
 
 Plays the rack in four stages, each with *concurrency* requests in flight (a closed loop):
 seed (an operator quick-adds a quarter of the devices and files device requests for another
-quarter, through the admin API), boot (every device asks check-mac), inventory (every device
-submits), reboot (a share of the devices boots again, asks check-mac and submits again). Checks
-each answer against what the device should get and records every request: stage, endpoint,
-HTTP status, latency, SQL statements (the X-Arrow-Queries header, when the server sends it).
+quarter, through the admin API), boot (every device asks check-mac, then walks the network boot
+as iPXE and the agent do: the boot script, the kernel and initrd progress reports, the agent's
+"started" call), inventory (every device submits, with the per-boot token the script gave it),
+reboot (a share of the devices boots again, asks check-mac and submits again). Checks each answer
+against what the device should get and records every request: stage, endpoint, HTTP status,
+latency, SQL statements (the X-Arrow-Queries header, when the server sends it).
 
 Why a hand-written asyncio client and not httpx or locust: on this 2-core machine the generator
 shares the cores with the server it measures, so its cost per request must stay small. Measured
@@ -23,12 +25,15 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import time
 from urllib.parse import urlsplit
 
 from bench.devices import ORG
 
 TIMEOUT = 30.0
+TOKEN = re.compile(r"arrow\.token=(\S+)")
+PROGRESS = re.compile(r"imgfetch --name arrow-progress (\S+)")
 
 
 class Client:
@@ -38,15 +43,34 @@ class Client:
         self.key, self.token = key, token
         self.records: list[list] = []
 
-    async def call(self, stage: str, endpoint: str, body: dict, *, admin: bool = False):
-        """POSTs *body* as JSON; returns (status, decoded JSON or None); records the request."""
-        payload = json.dumps(body).encode()
-        auth = f"Authorization: Bearer {self.token}" if admin else f"X-Service-Api-Key: {self.key}"
-        head = (
-            f"POST {endpoint} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
-            f"{auth}\r\nUser-Agent: arrow-bench\r\nConnection: close\r\n\r\n"
-        ).encode()
+    async def call(
+        self, stage: str, endpoint: str, body: dict, *, admin: bool = False, boot_token: str = ""
+    ):
+        """POSTs *body* as JSON; returns (status, decoded JSON or None); records the request.
+        Authenticated by the admin token, the per-boot token when given, else the service key."""
+        if admin:
+            auth = f"Authorization: Bearer {self.token}"
+        elif boot_token:
+            auth = f"X-Inventory-Token: {boot_token}"
+        else:
+            auth = f"X-Service-Api-Key: {self.key}"
+        return await self.send(stage, endpoint, "POST", json.dumps(body).encode(), auth)
+
+    async def get(self, stage: str, url: str):
+        """GETs *url* (a path, or a URL on this server) as iPXE does: no credentials; returns
+        (status, the body as text, error)."""
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        endpoint = parts.path
+        return await self.send(stage, endpoint, "GET", None, "", target=path)
+
+    async def send(self, stage, endpoint, method, payload, auth, *, target=None):
+        """One request on its own connection; records it; (status, data, error)."""
+        lines = [f"{method} {target or endpoint} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+        if payload is not None:
+            lines += ["Content-Type: application/json", f"Content-Length: {len(payload)}"]
+        lines += [auth] if auth else []
+        lines += ["User-Agent: arrow-bench", "Connection: close", "", ""]
         started = time.perf_counter()
         status, queries, data, error = 0, None, None, ""
         writer = None
@@ -54,18 +78,10 @@ class Client:
             reader, writer = await asyncio.wait_for(
                 asyncio.open_connection(self.host, self.port), TIMEOUT
             )
-            writer.write(head + payload)
-            raw_head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
-            lines = raw_head.decode("latin-1").split("\r\n")
-            status = int(lines[0].split(" ", 2)[1])
-            headers = {}
-            for line in lines[1:]:
-                name, _, value = line.partition(":")
-                headers[name.strip().lower()] = value.strip()
-            length = int(headers.get("content-length", "0"))
-            content = await asyncio.wait_for(reader.readexactly(length), TIMEOUT)
+            writer.write("\r\n".join(lines).encode() + (payload or b""))
+            status, headers, content = await asyncio.wait_for(self.answer(reader), TIMEOUT)
             queries = int(headers["x-arrow-queries"]) if "x-arrow-queries" in headers else None
-            data = json.loads(content) if content else None
+            data = content.decode() if method == "GET" else json.loads(content or b"null")
         except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
             error = f"{type(exc).__name__}: {exc}"[:200]
         finally:
@@ -74,6 +90,21 @@ class Client:
         latency = time.perf_counter() - started
         self.records.append([stage, endpoint, status, latency, queries, error])
         return status, data, error
+
+    @staticmethod
+    async def answer(reader) -> tuple[int, dict[str, str], bytes]:
+        """Status, headers and body of an answer (the body up to its length, else to the end)."""
+        raw_head = await reader.readuntil(b"\r\n\r\n")
+        lines = raw_head.decode("latin-1").split("\r\n")
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if "content-length" in headers:
+            content = await reader.readexactly(int(headers["content-length"]))
+        else:
+            content = await reader.read()
+        return int(lines[0].split(" ", 2)[1]), headers, content
 
 
 class Rack:
@@ -88,7 +119,9 @@ class Rack:
         self.quick_ids: dict[int, str] = {}
         self.device_ids: dict[int, str] = {}
         self.submissions: list[int] = []
+        self.first_submissions: list[int] = []
         self.statuses: dict[int, str] = {}
+        self.boot_tokens: dict[int, str] = {}
 
     def expect(self, device: dict, what: str, ok: bool, got) -> None:
         if not ok:
@@ -131,11 +164,42 @@ class Rack:
             "organization": ORG if known or device["prereg"] == "request" else None,
         }
         self.expect(device, "first check-mac", status == 200 and data == want, (status, data))
+        await self.netboot(device)
+
+    async def netboot(self, device: dict) -> None:
+        """The boot script (it names a token and two progress URLs), the kernel and initrd
+        progress reports iPXE makes, and the agent's "started" call with the token."""
+        status, script, _ = await self.client.get(
+            "boot", f"/pxe/boot.ipxe?mac={device['boot_mac']}"
+        )
+        token = TOKEN.search(script or "")
+        progress = list(dict.fromkeys(PROGRESS.findall(script or "")))  # the retries repeat them
+        ok = status == 200 and token is not None and len(progress) == 2
+        self.expect(device, "boot script", ok, (status, (script or "")[:300]))
+        if not ok:
+            return
+        for url in progress:
+            status, text, _ = await self.client.get("boot", url)
+            self.expect(device, "progress report", status == 200, (status, text))
+        token = token.group(1)
+        status, data, _ = await self.client.call(
+            "boot", "/api/inventory/started", {}, boot_token=token
+        )
+        self.expect(device, "agent started", status == 200, (status, data))
+        self.boot_tokens[device["index"]] = token
+
+    def credential(self, device: dict) -> str:
+        """The per-boot token, as the agent sends it. A device the operator quick-added by a
+        MAC it does not boot from submits with the service key: a token proves the device of
+        its own MAC only, and the quick-added device holds another one (docs/security.md)."""
+        if device["prereg"] == "quick_add" and device["prereg_mac"] != device["boot_mac"]:
+            return ""
+        return self.boot_tokens.get(device["index"], "")
 
     async def inventory(self, device: dict) -> None:
         i = device["index"]
         status, data, _ = await self.client.call(
-            "inventory", "/api/inventory/submit", device["body"]
+            "inventory", "/api/inventory/submit", device["body"], boot_token=self.credential(device)
         )
         if status != 200:
             self.expect(device, "first submit", False, (status, data))
@@ -143,6 +207,7 @@ class Rack:
         self.device_ids[i] = data["device_id"]
         self.statuses[i] = data["status"]
         self.submissions.append(data["submission_id"])
+        self.first_submissions.append(data["submission_id"])
         quick = device["prereg"] == "quick_add"
         ok = (
             (not quick or data["device_id"] == self.quick_ids.get(i))
@@ -213,6 +278,8 @@ def main() -> int:
         "device_ids": rack.device_ids,
         "quick_ids": rack.quick_ids,
         "submissions": rack.submissions,
+        "first_submissions": rack.first_submissions,
+        "token_submits": sum(1 for d in devices if rack.credential(d)),
     }
     with open(args.out, "w") as handle:
         json.dump(result, handle)

@@ -46,6 +46,26 @@ def figures_table(result: dict) -> list[str]:
     return lines
 
 
+def print_watched(watched: dict, devices: int) -> None:
+    """The timeline and /metrics as an operator sees them, against the database."""
+    line, m = watched["timeline"], watched["metrics"]
+    took = line["first_boot_to_last_accepted_s"]
+    print(
+        f"timeline: first boot script -> last accepted submission "
+        f"{took if took is None else round(took, 1)} s; every step (script, kernel, initrd, "
+        f"agent, submit) recorded for {line['devices_with_every_step']} of {devices} devices "
+        f"({watched['token_submits']} submitted with their per-boot token); stuck: "
+        f"{m['stuck_devices']:g}"
+    )
+    print(
+        f"metrics: check-mac {m['check_mac_counted']:g}/{m['check_mac_sent']} sent, submit "
+        f"{m['submit_counted']:g}/{m['submit_sent']}, devices {m['devices_gauge']:g}/"
+        f"{m['devices_in_db']} in the database: " + ("match" if not m["problems"] else "MISMATCH")
+    )
+    for problem in m["problems"][:10]:
+        print(f"  ! {problem}")
+
+
 def print_figures(result: dict) -> None:
     machine, boot, db, rate = (
         result["machine"],
@@ -80,6 +100,7 @@ def print_figures(result: dict) -> None:
     )
     for problem in db["problems"][:10] + boot["wrong_answers"][:10]:
         print(f"  ! {problem}")
+    print_watched(result["watched"], result["settings"]["devices"])
     s, t = result["summary"], result["targets"]
     verdicts = [
         ("no errors, lost or duplicates", not (s["errors"] or s["lost"] or s["duplicates"])),

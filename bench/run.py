@@ -2,6 +2,7 @@
 one summary line that scripts read:
 
     bench: devices=N errors=N lost=N duplicates=N checkmac_p99_ms=X checkmac_ratio=X submit_rps=X
+        boot_to_accepted_s=X stuck=N      (on the same line)
 
 Environment: BENCH_DEVICES (1000), BENCH_CONCURRENCY (100), BENCH_WORKERS (gunicorn workers, 3),
 BENCH_SECONDS (length of one check-mac round, 4), BENCH_ROUNDS (check-mac rounds, 5),
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import report
+from bench import observe, report
 from bench.cluster import DEFAULT_PORT, PgCluster, free_port
 from bench.devices import ORG, SPEC_ROWS, make_devices
 from bench.procs import Gunicorn, peak_rss_kib, tree_cpu_seconds
@@ -260,11 +261,14 @@ def mass_boot(
         )
         cpu1, pg1, t1 = server.cpu_seconds(), tree_cpu_seconds(pg.postmaster_pid()), time.time()
         memory = [peak_rss_kib(pid) for pid in server.worker_pids()]
+        # What Prometheus would see now, with every worker's counters (multiprocess mode).
+        samples = observe.scrape(server.url, env["ARROW_METRICS_TOKEN"])
     load = json.loads((out / "load.json").read_text())
     requests = len(load["records"])
     return {
         "devices": devices,
         "load": load,
+        "samples": samples,
         "peak_rss_kib_per_worker": memory,
         "seconds": t1 - t0,
         "server_cpu_ms_per_request": (cpu1 - cpu0) * 1000 / max(1, requests),
@@ -369,7 +373,7 @@ def main() -> int:
     wrk_path()  # fail before anything starts when wrk is missing
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = ROOT / "bench" / "results" / stamp
-    (out / "var").mkdir(parents=True)
+    (out / "var" / "prometheus").mkdir(parents=True)
     facts = machine_facts()
     facts["load_before"] = loadavg()
     print(
@@ -389,6 +393,8 @@ def main() -> int:
             "SECRET_KEY": secrets.token_urlsafe(40),
             "ARROW_VAR_DIR": str(out / "var"),
             "ARROW_DISCOVER_UNKNOWN": "1",  # onboarding a new rack: unknown MACs get inventoried
+            "ARROW_METRICS_TOKEN": secrets.token_urlsafe(24),
+            "PROMETHEUS_MULTIPROC_DIR": str(out / "var" / "prometheus"),
             "ARROW_LOG_LEVEL": "WARNING",
             "DJANGO_SETTINGS_MODULE": "arrow.settings",
             "PYTHONPATH": os.pathsep.join([str(ROOT / "agent"), str(ROOT)]),
@@ -398,6 +404,13 @@ def main() -> int:
         load = boot["load"]
         submits_sent = sum(1 for r in load["records"] if r[1] == "/api/inventory/submit")
         db = check_database(db_url, boot["devices"], load, submits_sent)
+        watched = {
+            "timeline": observe.timeline(db_url, load["first_submissions"]),
+            "metrics": observe.metrics_check(
+                boot["samples"], records=load["records"], db=db, db_url=db_url
+            ),
+            "token_submits": load["token_submits"],
+        }
         rate = checkmac_rounds(
             env=env,
             workers=workers,
@@ -425,6 +438,8 @@ def main() -> int:
         "checkmac_p99_ms": round(rate["ours_p99_ms"], 1),
         "checkmac_ratio": round(rate["ratio"], 2),
         "submit_rps": round(inventory["rps"], 1),
+        "boot_to_accepted_s": round(watched["timeline"]["first_boot_to_last_accepted_s"] or 0, 1),
+        "stuck": int(watched["metrics"]["stuck_devices"]),
     }
     result = {
         "summary": summary,
@@ -449,10 +464,12 @@ def main() -> int:
             "wrong_answers": load["wrong"][:50],
         },
         "database": db,
+        "watched": watched,
         "checkmac": rate,
     }
     report.print_figures(result)
     report.write(result, out, publish=publish)
     print("bench: " + " ".join(f"{k}={v}" for k, v in summary.items()), flush=True)
     failed = errors or db["lost"] or db["duplicates"] or not db["ok"]
+    failed = failed or watched["metrics"]["problems"]
     return 1 if failed else 0

@@ -35,6 +35,8 @@ from inventory.schemas import (
     QuickAddIn,
     RequestIn,
     RequestOut,
+    SerialDecideIn,
+    SerialOut,
     SpecIn,
     SpecOut,
     StartedOut,
@@ -44,7 +46,7 @@ from inventory.schemas import (
     UpdateStatusOut,
     openapi_body,
 )
-from inventory.services import catalog, devices
+from inventory.services import catalog, devices, serials
 from inventory.services.boot import boot_decide_for_mac
 from inventory.services.pxe import device_imaging_report, device_imaging_requeue
 from inventory.services.status import device_status_bulk_update
@@ -377,6 +379,46 @@ def boot_events(request, limit: int = Query(100, ge=1, le=1000)):
         filters.BootEventFilter, request, selectors.boot_events(user=request.user)
     )
     return list(qs[:limit])
+
+
+# --- admin API: suspect serials (staff) ----------------------------------------------------------
+
+
+def _serial_out(report: dict) -> dict:
+    suspect = report["suspect"]
+    return {
+        "id": suspect.pk,
+        "serial": suspect.serial,
+        "state": suspect.state,
+        "detected_at": suspect.detected_at,
+        "decided_at": suspect.decided_at,
+        "decided_by": suspect.decided_by.username if suspect.decided_by_id else None,
+        "note": suspect.note,
+        **{k: report[k] for k in ("machines", "devices", "sightings", "open_conflicts")},
+    }
+
+
+@admin.get(
+    "/serials",
+    response={200: list[SerialOut], **ERRORS},
+    openapi_extra=filters.openapi_parameters(filters.SerialFilter),
+)
+def serial_list(request):
+    """Serials reported by several machines: placeholders until staff decide."""
+    authz.require_staff(request.user, "see suspect serials")
+    qs = filters.filtered(
+        filters.SerialFilter, request, selectors.suspect_serials(user=request.user)
+    )
+    return [_serial_out(r) for r in selectors.serial_reports(qs, user=request.user)]
+
+
+@admin.post("/serials/{serial_id}/decide", response={200: SerialOut, **ERRORS})
+def serial_decide(request, serial_id: Id, payload: SerialDecideIn):
+    """confirm: the serial stays a placeholder; clear: it identifies devices again."""
+    suspect = serials.serial_decide(
+        suspect_id=serial_id, decision=payload.decision, note=payload.note, actor=request.user
+    )
+    return _serial_out(selectors.serial_reports([suspect], user=request.user)[0])
 
 
 # --- helpers shared by the handlers above --------------------------------------------------------

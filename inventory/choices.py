@@ -61,6 +61,7 @@ class HistoryKind(models.TextChoices):
     STATUS = "status", "Status change"
     IMAGING = "imaging", "Imaging"
     CREATED = "created", "Created"
+    CONFLICT = "conflict", "Conflict raised"
 
 
 class AuditAction(models.TextChoices):
@@ -81,3 +82,15 @@ class BootStep(models.TextChoices):
     SUBMIT = "submit", "Inventory submitted"
     IMAGING = "imaging", "Sent to imaging"
     IMAGED = "imaged", "Imaging reported"
+
+
+class SerialState(models.TextChoices):
+    """A serial that machines with disjoint MAC sets report (services/serials.py)."""
+
+    SUSPECT = "suspect", "Suspect"  # found by the rule; a placeholder until staff decide
+    CONFIRMED = "confirmed", "Confirmed placeholder"  # staff agree: it never identifies
+    CLEARED = "cleared", "Cleared"  # staff say it is real: it identifies again, for good
+
+
+# The states in which a serial is a placeholder: it identifies no device.
+PLACEHOLDER_SERIAL_STATES = (SerialState.SUSPECT, SerialState.CONFIRMED)

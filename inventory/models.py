@@ -16,6 +16,7 @@ from inventory.choices import (
     ImagingStatus,
     InventoryStatus,
     RequestStatus,
+    SerialState,
     SnSource,
     SubmissionOutcome,
 )
@@ -351,3 +352,59 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.object_type} {self.object_id} {self.action}"
+
+
+class SerialSighting(models.Model):
+    """One MAC set a serial was reported with: the MACs of a submission that are not shared,
+    sorted and comma-joined, so that one machine reporting its NICs in any order is one row."""
+
+    serial = models.CharField(max_length=200)
+    mac_set = models.TextField()  # "02:00:00:00:00:01,02:00:00:00:00:02"
+    first_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(auto_now=True)
+    # The device the set was last applied to (its organization scopes who may see the row).
+    device = models.ForeignKey(
+        Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="serial_sightings"
+    )
+    # When this set reached an existing device through the serial alone and replaced that
+    # device's MACs: the submission that did it and the MACs it replaced ("iface:mac").
+    merge_submission = models.ForeignKey(
+        Submission, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    replaced_macs = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["serial", "first_seen", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["serial", "mac_set"], name="inventory_serialsighting_unique_serial_mac_set"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.serial} with {self.mac_set}"
+
+    @property
+    def macs(self) -> list[str]:
+        return self.mac_set.split(",") if self.mac_set else []
+
+
+class SuspectSerial(models.Model):
+    """A serial the rule found reported by several machines, and what staff decided."""
+
+    serial = models.CharField(max_length=200, unique=True)
+    state = models.CharField(max_length=20, choices=SerialState.choices, db_index=True)
+    # Machines (MAC sets sharing no MAC) seen when the state was last set.
+    machines = models.PositiveIntegerField()
+    detected_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-detected_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.serial} ({self.state})"

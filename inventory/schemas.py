@@ -451,3 +451,30 @@ class BootEventOut(Schema):
     detail: dict[str, Any]
     device_id: str | None
     remote_addr: str | None
+
+
+class SightingOut(Schema):
+    macs: list[str]
+    device_id: str | None
+    first_seen: datetime
+    last_seen: datetime
+    merge_submission_id: int | None
+
+
+class SerialOut(Schema):
+    id: int
+    serial: str
+    state: str
+    machines: int
+    devices: int
+    detected_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+    note: str
+    sightings: list[SightingOut]
+    open_conflicts: list[int]
+
+
+class SerialDecideIn(Schema):
+    decision: str = Field(max_length=20, description="confirm or clear")
+    note: str = Field("", max_length=500)

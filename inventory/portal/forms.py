@@ -222,6 +222,13 @@ class SpecCheckForm(BootstrapForm):
 # --- journal -----------------------------------------------------------------------------------
 
 
+class SerialDecideForm(BootstrapForm):
+    """Staff's decision on a suspect serial (inventory/services/serials.py)."""
+
+    decision = forms.ChoiceField(choices=[("confirm", "Confirm"), ("clear", "Clear")])
+    note = forms.CharField(max_length=500, required=False)
+
+
 class ResolveForm(BootstrapForm):
     action = forms.ChoiceField(
         choices=[("attach", "Attach to a device"), ("create", "Create a new device")],

@@ -53,6 +53,8 @@ urlpatterns = [
         views.submission_resolve,
         name="submission_resolve",
     ),
+    path("serials/", views.serial_list, name="serial_list"),
+    path("serials/<id:serial_id>/decide/", views.serial_decide, name="serial_decide"),
     path("audit/", views.audit_list, name="audit_list"),
     path("boots/", views.boot_list, name="boot_list"),
     path("onboarding/", views.onboarding, name="onboarding"),

@@ -42,6 +42,14 @@ from inventory.services.macs import is_shared_mac
 from inventory.services.matching import spec_match
 from inventory.services.merge import FACTS, NEW_DEVICE, InventoryData, Merged, merge
 from inventory.services.pxe import boot_token_consume
+from inventory.services.serials import (
+    SUSPECT_MERGE,
+    Observation,
+    serial_applied,
+    serial_merge_split,
+    serial_observation,
+    serial_observe,
+)
 
 log = logging.getLogger(__name__)
 
@@ -358,12 +366,9 @@ def _apply(
     own_macs = [m.mac for m in data.macs if not is_shared_mac(m.mac)]
     serial = clean_serial(data.serial_number)
     lock_identities([f"mac:{m}" for m in own_macs] + ([f"serial:{serial}"] if serial else []))
-    if placement is None:
-        device_id = identify(macs=own_macs, serial=serial, bound_mac=bound_mac)
-    else:
-        device_id = placement.device_id
+    observation, device_id = _identify_step(placement, own_macs, serial, bound_mac)
     target = _target(device_id)
-    notes = _placement_notes(placement, target, own_macs, serial, entry)
+    notes = _placement_notes(placement, target, own_macs, observation.serial, entry)
     device = target.device
     spec = spec_match(data.device_spec)
     merged = merge(
@@ -372,7 +377,7 @@ def _apply(
         data,
         matched_spec=spec.name if spec else None,
     )
-    notes += merged.notes
+    notes += observation.notes + merged.notes
     needs_inventory = device.flagged_for_inventory or device.inventoried_at is None
     _write_facts(device, merged.facts, spec)
     device.warnings = list(data.warnings)
@@ -389,8 +394,34 @@ def _apply(
             submission=entry,
             actor=actor,
         )
+    serial_applied(
+        observation=observation,
+        device=device,
+        entry=entry,
+        replaced_macs=_replaced_macs(target, own_macs),
+    )
     _mark_applied(entry, device, placement)
     return _result(device, entry, changed, notes)
+
+
+def _identify_step(
+    placement: Placement | None, macs: list[str], serial: str | None, bound_mac: str | None
+) -> tuple[Observation, str | None]:
+    """The serial's sighting and verdict, then the device: the one the MACs (else a serial
+    that still identifies) name, or the one a person chose (then nothing new is sighted)."""
+    if placement is not None:
+        return serial_observation(serial), placement.device_id
+    observation = serial_observe(serial=serial, macs=macs)
+    return observation, identify(macs=macs, serial=observation.serial, bound_mac=bound_mac)
+
+
+def _replaced_macs(target: _Target, macs: list[str]) -> list[str] | None:
+    """The MACs (``iface:mac``) of an existing device that the serial alone found, which this
+    submission's MACs replace: a merge through the serial. None otherwise."""
+    own = [str(row) for mac, row in target.old_macs.items() if not row.shared]
+    if target.is_new or not own or set(macs) & set(target.old_macs):
+        return None
+    return own
 
 
 def _join_request(target: _Target, macs: list[str], *, decided: bool) -> DeviceRequest | None:
@@ -602,7 +633,11 @@ def submission_resolve(
     else:
         placement = Placement(device_id=None, actor=actor)
     data = submission_data(entry)
+    merge_flag = (entry.error or {}).get("code") == SUSPECT_MERGE
     result = _apply(entry=entry, data=data, placement=placement)
+    if merge_flag and action == "create":
+        new_device = Device.objects.get(pk=result.device_id)
+        serial_merge_split(entry=entry, new_device=new_device, actor=actor)
     audit_record(
         actor=actor,
         object_type="submission",

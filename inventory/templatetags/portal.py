@@ -8,6 +8,7 @@ from django import template
 
 from inventory.portal.badges import LABELS
 from inventory.portal.badges import badge as status_badge
+from inventory.services import pciids
 from inventory.services.timeline import humane
 
 register = template.Library()
@@ -19,7 +20,7 @@ def badge(value):
 
 
 # Fields whose recorded values are status codes, shown by their labels.
-STATUS_FIELDS = frozenset({"inventory_status", "imaging_status", "status", "outcome"})
+STATUS_FIELDS = frozenset({"inventory_status", "imaging_status", "status", "outcome", "state"})
 
 
 @register.filter
@@ -46,6 +47,12 @@ def pretty_json(value) -> str:
 @register.filter
 def is_nested(value) -> bool:
     return isinstance(value, dict | list)
+
+
+@register.filter
+def is_record(value) -> bool:
+    """A flat record (the BMC, the TPM), shown as a two-column table of its fields."""
+    return isinstance(value, dict) and not any(isinstance(v, dict | list) for v in value.values())
 
 
 @register.filter
@@ -80,7 +87,8 @@ AGENT_FACTS = frozenset({"agent_version", "collection_errors"})
 @register.filter
 def hardware_facts(hardware) -> list:
     """(key, value) of the hardware facts, without the agent's own (version, errors)."""
-    return [(k, v) for k, v in (hardware or {}).items() if k not in AGENT_FACTS]
+    facts = [(k, v) for k, v in (hardware or {}).items() if k not in AGENT_FACTS]
+    return [(k, pciids.named(v) if k == "pci_devices" else v) for k, v in facts]
 
 
 @register.filter

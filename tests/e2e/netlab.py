@@ -156,6 +156,8 @@ class NetLab:
         self.tftp_root.chmod(0o755)
         self.hosts_dir = Path(tempfile.mkdtemp(prefix="arrow-lab-hosts-"))  # --pxe-filter's
         self.hosts_dir.chmod(0o755)
+        self.image_dir = Path(tempfile.mkdtemp(prefix="arrow-lab-image-"))  # TFTP-served image
+        self.image_dir.chmod(0o755)
         self._processes: list[tuple[str, subprocess.Popen[bytes]]] = []
         self._taps = itertools.count(0)
         self._lldpd_dirs: list[Path] = []
@@ -285,7 +287,7 @@ class NetLab:
         for ns in (self.ns, self.site_ns):
             if Path(f"/run/netns/{ns}").exists():
                 subprocess.run(["ip", "netns", "del", ns], check=False, capture_output=True)
-        for directory in (self.tftp_root, self.hosts_dir):
+        for directory in (self.tftp_root, self.hosts_dir, self.image_dir):
             with contextlib.suppress(FileNotFoundError):
                 shutil.rmtree(directory)
         while self._lldpd_dirs:

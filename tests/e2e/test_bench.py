@@ -16,7 +16,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 ROOT = Path(__file__).resolve().parents[2]
 SUMMARY = re.compile(
     r"^bench: devices=(\d+) errors=(\d+) lost=(\d+) duplicates=(\d+) "
-    r"checkmac_p99_ms=[\d.]+ checkmac_ratio=[\d.]+ submit_rps=[\d.]+$"
+    r"checkmac_p99_ms=[\d.]+ checkmac_ratio=[\d.]+ submit_rps=[\d.]+ "
+    r"boot_to_accepted_s=[\d.]+ stuck=(\d+)$"
 )
 
 
@@ -39,6 +40,9 @@ def test_small_benchmark_run_loses_nothing_and_prints_the_summary_line():
     last = run.stdout.strip().splitlines()[-1]
     match = SUMMARY.match(last)
     assert match, last
-    assert match.groups() == ("40", "0", "0", "0"), last
+    assert match.groups() == ("40", "0", "0", "0", "0"), last
     assert "database: 40 devices" in run.stdout
     assert "consistent" in run.stdout
+    # Every device walked the boot timeline, and /metrics agrees with what was sent and stored.
+    assert "recorded for 40 of 40 devices" in run.stdout, run.stdout[-3000:]
+    assert "in the database: match" in run.stdout, run.stdout[-3000:]

@@ -3,6 +3,7 @@
 import shlex
 import shutil
 import subprocess
+import tempfile
 from io import StringIO
 from pathlib import Path
 
@@ -115,13 +116,23 @@ def documented_render_commands() -> list[list[str]]:
     return commands
 
 
-def test_documented_commands_render_what_dnsmasq_accepts(tmp_path):
-    commands = documented_render_commands()
-    assert len(commands) == 4
-    image = tmp_path / "image"
-    image.mkdir()
+@pytest.fixture
+def readable_image():
+    """An image directory anyone may read, as dnsmasq's unprivileged user must (pytest's own
+    temporary directories are private to root)."""
+    image = Path(tempfile.mkdtemp(prefix="arrow-test-image-"))
+    image.chmod(0o755)
     for name in ("vmlinuz", "initrd.img"):
         (image / name).write_bytes(b"image")
+        (image / name).chmod(0o644)
+    yield image
+    shutil.rmtree(image)
+
+
+def test_documented_commands_render_what_dnsmasq_accepts(tmp_path, readable_image):
+    commands = documented_render_commands()
+    assert len(commands) == 4
+    image = readable_image
     for number, words in enumerate(commands):
         out = words.index("-o")
         words[out + 1] = str(tmp_path / f"doc-{number}.conf")  # not /etc/dnsmasq.d here
@@ -135,11 +146,30 @@ def test_documented_commands_render_what_dnsmasq_accepts(tmp_path):
         assert (tmp_path / f"tftp-{number}" / "arrow.ipxe").is_file()
 
 
-def test_secure_boot_and_the_pxe_filter_render_what_dnsmasq_accepts(tmp_path, settings):
-    image = tmp_path / "image"
-    image.mkdir()
+def test_an_image_the_unprivileged_tftp_user_cannot_read_is_refused_by_name(tmp_path):
+    # Seen on a fresh machine: the image under /root (mode 700), dnsmasq serving TFTP as
+    # "nobody": GRUB got "Permission denied" for vmlinuz and the machine booted its next device.
+    private = tmp_path / "private"
+    (private / "image").mkdir(parents=True)
+    private.chmod(0o700)
     for name in ("vmlinuz", "initrd.img"):
-        (image / name).write_bytes(b"image")
+        (private / "image" / name).write_bytes(b"image")
+    with pytest.raises(CommandError) as refused:
+        call_command(
+            "render_dnsmasq", "--interface", "lo", "--server", "http://192.0.2.10:8000",
+            "--mode", "dhcp", "--range", "192.0.2.100,192.0.2.200",
+            "--tftp-root", str(tmp_path / "tftp"), "--prepare-tftp", "--secure-boot",
+            "--image-dir", str(private / "image"), stdout=StringIO(), stderr=StringIO(),
+        )  # fmt: skip
+    message = str(refused.value)
+    assert str(private / "image" / "vmlinuz") in message
+    assert "is not open to others" in message  # the first directory on the way that is not
+
+
+def test_secure_boot_and_the_pxe_filter_render_what_dnsmasq_accepts(
+    tmp_path, settings, readable_image
+):
+    image = readable_image
     conf, root, hosts = tmp_path / "arrow.conf", tmp_path / "tftp", tmp_path / "hosts"
     call_command(
         "render_dnsmasq", "--interface", "lo", "--server", "http://192.0.2.10:8000",

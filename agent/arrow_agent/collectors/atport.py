@@ -173,17 +173,37 @@ def collect(
     if not candidates:
         failures.append(Failure(NAME, "read", "no AT port (/dev/wwan*at*, ttyUSB*, ttyACM*)"))
         return found
+    return ask_each(
+        "AT ports", candidates, read, parse, failures,
+        timeout=timeout, deadline_s=deadline_s, clock=clock,
+    )  # fmt: skip
+
+
+def ask_each(
+    what: str,
+    candidates: list[str],
+    read: Callable,
+    parse: Callable[[str, object], Parsed[AtFacts]],
+    failures: list[Failure],
+    *,
+    timeout: float,
+    deadline_s: float,
+    clock: Callable[[], float],
+) -> list[AtFacts]:
+    """Reads and parses each port in turn (AT or MBIM) until one gives an IMEI or *deadline_s*
+    passes; each command waits at most *timeout*. Every failure is a collection error."""
+    found: list[AtFacts] = []
     stop = clock() + deadline_s
     for port in candidates:
         if clock() >= stop:
-            failures.append(Failure(NAME, "read", f"AT ports: gave up after {deadline_s:g} s"))
+            failures.append(Failure(NAME, "read", f"{what}: gave up after {deadline_s:g} s"))
             break
         try:
-            replies = read(port, timeout=min(timeout, max(stop - clock(), 0.1)), clock=clock)
+            answers = read(port, timeout=min(timeout, max(stop - clock(), 0.1)), clock=clock)
         except run.RunError as exc:
             failures.append(Failure(NAME, "read", str(exc)))
             continue
-        parsed = parse(port, replies)
+        parsed = parse(port, answers)
         failures.extend(Failure(NAME, "parse", warning) for warning in parsed.warnings)
         found.append(parsed.facts)
         if parsed.facts.imei:

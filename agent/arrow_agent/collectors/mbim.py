@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from arrow_agent import run
 from arrow_agent.collectors import Failure, Parsed
-from arrow_agent.collectors.atport import AtFacts
+from arrow_agent.collectors.atport import AtFacts, ask_each
 
 NAME = "modem"
 COMMAND_TIMEOUT_S = 3.0
@@ -195,20 +195,7 @@ def collect(
     clock: Callable[[], float] = time.monotonic,
 ) -> list[AtFacts]:
     """Ask each MBIM port in turn until one gives an IMEI or the deadline passes."""
-    found: list[AtFacts] = []
-    stop = clock() + deadline_s
-    for port in ports():
-        if clock() >= stop:
-            failures.append(Failure(NAME, "read", f"MBIM ports: gave up after {deadline_s:g} s"))
-            break
-        try:
-            answers = read(port, timeout=min(timeout, max(stop - clock(), 0.1)), clock=clock)
-        except run.RunError as exc:
-            failures.append(Failure(NAME, "read", str(exc)))
-            continue
-        parsed = parse(port, answers)
-        failures.extend(Failure(NAME, "parse", warning) for warning in parsed.warnings)
-        found.append(parsed.facts)
-        if parsed.facts.imei:
-            break
-    return found
+    return ask_each(
+        "MBIM ports", ports(), read, parse, failures,
+        timeout=timeout, deadline_s=deadline_s, clock=clock,
+    )  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import stat
 from pathlib import Path
 from string import Template
 from urllib.parse import urlsplit
@@ -182,12 +183,30 @@ def prepare_secure_boot(root: Path, image_dir: Path) -> list[Path]:
 
 
 def _link(link: Path, src: Path, hint: str = "") -> Path:
+    """Links *src* into the TFTP root, after making sure dnsmasq will be able to serve it."""
     if not src.is_file():
         raise CommandError(f"{src} is missing: {hint or 'see requirements/system.txt'}")
+    if problem := _not_public(src):
+        raise CommandError(
+            f"{src}: dnsmasq serves TFTP as an unprivileged user and could not read it "
+            f"({problem}); keep it where anyone may read it (e.g. --image-dir /srv/arrow/image)"
+        )
     if link.is_symlink() or link.exists():
         link.unlink()
     os.symlink(src, link)
     return link
+
+
+def _not_public(path: Path) -> str | None:
+    """Why a user with no special rights cannot read *path*, or None: every directory on the
+    way must let others through (x), the file must let them read (r)."""
+    path = path.resolve()
+    for directory in reversed(path.parents):
+        if not directory.stat().st_mode & stat.S_IXOTH:
+            return f"{directory} is not open to others"
+    if not path.stat().st_mode & stat.S_IROTH:
+        return "the file is not readable by others"
+    return None
 
 
 def boot_script_url(server: str) -> str:
@@ -202,11 +221,7 @@ def prepare_tftp(root: Path, ipxe_dir: Path, server: str) -> list[Path]:
         src = ipxe_dir / source
         if not src.is_file():
             raise CommandError(f"{src} is missing: install Debian's ipxe package")
-        link = root / name
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        os.symlink(src, link)
-        made.append(link)
+        made.append(_link(root / name, src))
     stage = root / STAGE_SCRIPT
     stage.write_text(stage_script(boot_script_url(server)))
     stage.chmod(0o644)  # dnsmasq serves it as an unprivileged user

@@ -7,7 +7,9 @@ import pytest
 
 from inventory.choices import HistoryKind, SnSource
 from inventory.models import Device, DeviceHistory
+from inventory.services import pciids
 from tests.factories import DeviceFactory, DeviceMacFactory, DeviceSpecFactory
+from tests.fakeroot import FIXTURES
 
 pytestmark = pytest.mark.django_db
 
@@ -251,6 +253,27 @@ def test_detail_shows_lists_of_hardware_records_as_tables_not_json(staff_client)
     assert '"slot"' not in html  # no JSON for the records
 
 
+def test_detail_names_pci_devices_and_shows_bmc_and_tpm_as_tables(staff_client, settings):
+    settings.ARROW_PCI_IDS = str(FIXTURES / "pciids" / "pci.ids.excerpt")
+    hardware = {
+        "pci_devices": [{"bus": "0000:00:03.0", "vendor_id": "8086", "product_id": "10d3"}],
+        "bmc": {"bmc_address": "10.0.7.21", "bmc_mac": "3c:ec:ef:12:34:56", "vlan_id": None},
+        "tpm": {"present": True, "version": 2},
+    }
+    device = DeviceFactory(hardware=hardware)
+    try:
+        html = staff_client.get(f"/devices/{device.pk}/").content.decode()
+    finally:
+        pciids._names.cache_clear()
+    assert "<td>82574L Gigabit Network Connection</td>" in html
+    assert "<td>Intel Corporation</td>" in html
+    assert 'data-testid="hw-bmc"' in html
+    assert "<td>10.0.7.21</td>" in html
+    assert 'data-testid="hw-tpm"' in html
+    assert "<td>yes</td>" in html
+    assert "bmc_address" not in html  # labels, not JSON keys
+
+
 def test_detail_shows_hardware_changes_agent_version_and_collection_errors(staff_client, demo):
     from inventory.services.submission import submission_process
     from tests.integration.test_submission_service import _with_hardware, journal
@@ -266,3 +289,13 @@ def test_detail_shows_hardware_changes_agent_version_and_collection_errors(staff
     assert '<span class="old">16 GiB</span> → <span class="new fw-medium">32 GiB</span>' in html
     assert 'data-testid="agent-version">0.2.0<' in html
     assert "modem/read: mmcli: command not found" in html
+
+
+def test_the_list_debian_installs_names_pci_devices_by_default(staff_client):
+    # requirements/system.txt installs pci.ids (the tests need it; a server without it shows ids).
+    device = DeviceFactory(hardware={"pci_devices": [{"vendor_id": "8086", "product_id": "10d3"}]})
+    try:
+        html = staff_client.get(f"/devices/{device.pk}/").content.decode()
+    finally:
+        pciids._names.cache_clear()
+    assert "<td>82574L Gigabit Network Connection</td>" in html
