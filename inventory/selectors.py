@@ -8,7 +8,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from inventory import authz
-from inventory.authz import CHANGE, VIEW, Action, restrict
+from inventory.authz import CHANGE, MANAGE, VIEW, Action, restrict
 from inventory.choices import HistoryKind, ImagingStatus, InventoryStatus, SubmissionOutcome
 from inventory.errors import NotFound
 from inventory.models import (
@@ -22,6 +22,8 @@ from inventory.models import (
     Organization,
     RequestMac,
     Submission,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 from inventory.services.macs import InvalidMac, normalize_mac
 from inventory.services.validation import lookup_key
@@ -211,3 +213,34 @@ def device_changes_by_people(*, limit: int = 50) -> QuerySet[DeviceHistory]:
         .select_related("actor", "device")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+# --- webhooks ----------------------------------------------------------------------------------
+
+
+def webhook_list(user) -> QuerySet[WebhookSubscription]:
+    """The subscriptions *user* manages (staff: all; an organization's admins: its own)."""
+    qs = WebhookSubscription.objects.select_related("organization").order_by("pk")
+    return restrict(qs, user, MANAGE)
+
+
+def webhook_get(*, user, pk: int) -> WebhookSubscription:
+    sub = webhook_list(user).filter(pk=pk).first()
+    if sub is None:
+        raise NotFound("unknown_webhook", f"no webhook subscription {pk!r}", field="id")
+    return sub
+
+
+def webhook_deliveries(*, user, subscription: WebhookSubscription | None = None):
+    """Newest first, each with its event and its log of tries."""
+    qs = restrict(WebhookDelivery.objects.all(), user, MANAGE)
+    if subscription is not None:
+        qs = qs.filter(subscription=subscription)
+    return qs.select_related("event", "subscription").prefetch_related("log").order_by("-pk")
+
+
+def webhook_delivery_get(*, user, pk: int) -> WebhookDelivery:
+    delivery = webhook_deliveries(user=user).filter(pk=pk).first()
+    if delivery is None:
+        raise NotFound("unknown_delivery", f"no webhook delivery {pk!r}", field="id")
+    return delivery

@@ -182,7 +182,7 @@ def record(delivery_id: int, result: Try, *, now: datetime | None = None) -> str
     return outcome
 
 
-def deliver(client: httpx.Client, delivery_id: int) -> str | None:
+def deliver(client: httpx.Client, delivery_id: int, *, now: datetime | None = None) -> str | None:
     """Sends one claimed delivery and records it; None when it vanished meanwhile (its
     subscription was deleted)."""
     delivery = (
@@ -192,7 +192,7 @@ def deliver(client: httpx.Client, delivery_id: int) -> str | None:
         return None
     result = post(client, delivery)
     try:
-        outcome = record(delivery_id, result)
+        outcome = record(delivery_id, result, now=now)
     except WebhookDelivery.DoesNotExist:
         return None
     log.info(
