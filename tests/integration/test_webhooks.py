@@ -380,3 +380,26 @@ def test_deliveries_of_a_subscription_are_listed_with_their_log(
     assert row["log"][0]["status_code"] == 204
     assert row["log"][0]["duration_ms"] >= 0
     assert admin_client.post("/api/webhook-deliveries/999999/redeliver").status_code == 404
+
+
+def test_metrics_count_delivery_tries_by_outcome(
+    client, device_client, subscription, receiver, settings
+):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    settings.ARROW_METRICS_TOKEN = "metrics-token"
+    receiver.failures = ["500"]
+    submit(device_client)
+    claim_and_deliver()
+    claim_and_deliver(now=timezone.now() + timedelta(hours=2))
+    response = client.get("/metrics", headers={"Authorization": "Bearer metrics-token"})
+    found = {
+        (s.name, tuple(s.labels.items())): s.value
+        for family in text_string_to_metric_families(response.content.decode())
+        for s in family.samples
+    }
+    assert found[("arrow_webhook_deliveries_total", (("outcome", "delivered"),))] == 1
+    assert found[("arrow_webhook_deliveries_total", (("outcome", "retry"),))] == 1
+    assert found[("arrow_webhook_deliveries_total", (("outcome", "failed"),))] == 0
+    assert found[("arrow_webhook_deliveries_by_state", (("state", "delivered"),))] == 1
+    assert found[("arrow_webhook_deliveries_by_state", (("state", "pending"),))] == 0
