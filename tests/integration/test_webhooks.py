@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from datetime import timedelta
 
 import httpx
@@ -403,3 +404,14 @@ def test_metrics_count_delivery_tries_by_outcome(
     assert found[("arrow_webhook_deliveries_total", (("outcome", "failed"),))] == 0
     assert found[("arrow_webhook_deliveries_by_state", (("state", "delivered"),))] == 1
     assert found[("arrow_webhook_deliveries_by_state", (("state", "pending"),))] == 0
+
+
+def test_organization_member_command_makes_an_admin(demo, django_user_model):
+    from django.core.management import call_command
+
+    django_user_model.objects.create_user("ops", password="pw-ops-12345")
+    call_command("organization_member", "ops", "demo-org", "--admin", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    membership = OrganizationMembership.objects.get(user__username="ops")
+    assert (membership.organization, membership.is_admin) == (demo["org"], True)
+    call_command("organization_member", "ops", "Demo Org", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    assert OrganizationMembership.objects.get(user__username="ops").is_admin is False
