@@ -156,7 +156,7 @@ def _audit(actor, sub, action, before, after) -> None:
 
 def _subscription_to_change(pk: object, actor) -> WebhookSubscription:
     qs = authz.restrict(WebhookSubscription.objects.all(), actor, authz.MANAGE)
-    sub = qs.select_for_update().select_related("organization").filter(pk=pk).first()
+    sub = qs.select_for_update(of=("self",)).select_related("organization").filter(pk=pk).first()
     if sub is None:
         raise NotFound("unknown_webhook", f"no webhook subscription {pk!r}", field="id")
     return sub
@@ -193,7 +193,7 @@ def webhook_redeliver(*, actor, delivery_id: int) -> WebhookDelivery:
     """Queues a delivery again, at once, with the same event (same id, same body): a receiver
     that lost it, or that was down past the last retry, gets it again."""
     qs = authz.restrict(WebhookDelivery.objects.all(), actor, authz.MANAGE)
-    delivery = qs.select_for_update().filter(pk=delivery_id).first()
+    delivery = qs.select_for_update(of=("self",)).filter(pk=delivery_id).first()
     if delivery is None:
         raise NotFound("unknown_delivery", f"no webhook delivery {delivery_id!r}", field="id")
     now = timezone.now()
