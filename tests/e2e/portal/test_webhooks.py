@@ -26,6 +26,7 @@ def test_create_a_webhook_follow_its_deliveries_and_redeliver(staff_page, orgs):
     page = staff_page
     receiver = Receiver(failures=["500"]).start()
     try:
+        page.get_by_role("link", name="Organizations").click()  # staff reach it from here
         page.get_by_role("link", name="Webhooks").click()
         page.get_by_role("link", name="New webhook").click()
         form = page.get_by_test_id("webhook-form")

@@ -63,6 +63,7 @@ def test_an_organization_admin_manages_only_its_own(org_admin_client, staff_user
         actor=staff_user, url="http://127.0.0.1:9/", event_types=["device.imaged"],
         organization=orgs["other"],
     )  # fmt: skip
+    assert b'title="Events sent to other systems">Webhooks</a>' in org_admin_client.get("/").content
     refused = org_admin_client.post(NEW, form(organization=orgs["other"].pk))
     assert refused.status_code == 400  # not one of the choices
     created = org_admin_client.post(NEW, form(organization=orgs["own"].pk))
