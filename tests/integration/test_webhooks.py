@@ -28,7 +28,7 @@ from inventory.services import outbox
 from inventory.services.pxe import device_imaging_report
 from inventory.services.webhooks import webhook_emit, webhook_subscription_create
 from tests.conftest import DOC_SUBMIT, JsonClient
-from tests.factories import OrganizationFactory
+from tests.factories import DeviceMacFactory, OrganizationFactory
 from tests.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.django_db
@@ -415,3 +415,32 @@ def test_organization_member_command_makes_an_admin(demo, django_user_model):
     assert (membership.organization, membership.is_admin) == (demo["org"], True)
     call_command("organization_member", "ops", "Demo Org", stdout=open(os.devnull, "w"))  # noqa: SIM115
     assert OrganizationMembership.objects.get(user__username="ops").is_admin is False
+
+
+def test_a_stuck_device_is_told_once_per_stuck_step(subscription, settings):
+    from inventory.choices import BootStep
+    from inventory.models import BootEvent
+
+    settings.ARROW_STUCK_AFTER_S = 300
+    device = DeviceMacFactory(mac="02:5c:00:00:00:09").device
+    step = BootEvent.objects.create(mac="02:5c:00:00:00:09", step=BootStep.INITRD, device=device)
+    assert outbox.stuck_scan() == 0  # moving
+    BootEvent.objects.filter(pk=step.pk).update(at=timezone.now() - timedelta(minutes=6))
+    assert outbox.stuck_scan() == 1
+    assert outbox.stuck_scan() == 0  # the same stuck step: once
+    data = json.loads(WebhookEvent.objects.get(type="device.stuck").body)["data"]
+    assert data["step"] == "initrd"
+    assert data["device"]["id"] == device.pk
+    assert "agent never started" in data["hint"]
+
+
+def test_an_operator_fulfilling_a_request_sends_request_fulfilled_once(
+    admin_client, subscription, demo
+):
+    req = demo["request"]
+    body = {"organization": "Demo Org", "target_macs": ["00:e0:4c:92:f7:a4"], "status": "fulfilled"}
+    assert admin_client.put(f"/api/requests/{req.pk}", body).status_code == 200
+    assert admin_client.put(f"/api/requests/{req.pk}", body).status_code == 200  # no change
+    event = WebhookEvent.objects.get()
+    assert (event.type, event.ordering_key) == ("request.fulfilled", f"request:{req.pk}")
+    assert json.loads(event.body)["data"]["request"]["status"] == "fulfilled"
