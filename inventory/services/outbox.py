@@ -92,6 +92,7 @@ def _due(now: datetime):
     )
     return (
         WebhookDelivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+        .filter(subscription__active=True)  # a paused subscription's deliveries wait
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
         .filter(~Exists(earlier_pending))
         .order_by("event_id", "pk")

@@ -444,3 +444,13 @@ def test_an_operator_fulfilling_a_request_sends_request_fulfilled_once(
     event = WebhookEvent.objects.get()
     assert (event.type, event.ordering_key) == ("request.fulfilled", f"request:{req.pk}")
     assert json.loads(event.body)["data"]["request"]["status"] == "fulfilled"
+
+
+def test_a_paused_subscription_keeps_its_deliveries_until_it_is_active_again(
+    device_client, subscription, receiver
+):
+    submit(device_client)
+    WebhookSubscription.objects.update(active=False)
+    assert claim_and_deliver() == []
+    WebhookSubscription.objects.update(active=True)
+    assert claim_and_deliver() == ["delivered"]
