@@ -209,7 +209,7 @@ def subscribe(port: int, token: str, url: str) -> dict:
 
 def test_the_documented_examples_are_found():
     where = {str(e) for e in documented_requests()}
-    assert {"README.md:19", "docs/api.md:28", "docs/pxe.md:24", "docs/pxe.md:250"} <= where, where
+    assert {"README.md:19", "docs/api.md:28", "docs/pxe.md:24", "docs/pxe.md:258"} <= where, where
 
 
 def test_make_run_serves_the_demo_and_the_documented_requests(tmp_path):
@@ -244,7 +244,7 @@ def test_make_run_serves_the_demo_and_the_documented_requests(tmp_path):
         (got,) = receiver.accepted()
         assert got.payload["data"]["device"]["id"] == out["device_id"]
         assert verify(hook["secret"], got.headers["X-Arrow-Signature"], got.body, now=time.time())
-        assert run_documented_requests(var_dir, port, after_submit=True) == ["docs/pxe.md:250"]
+        assert run_documented_requests(var_dir, port, after_submit=True) == ["docs/pxe.md:258"]
         status, out = call(
             port, "/api/inventory/update-status",
             {"device_ids": [out["device_id"]], "new_status": "processed"}, key,
