@@ -55,10 +55,25 @@ def start(var_dir: Path, port: int, workers: int = 1, **env_extra: str):
     pytest.fail("make run did not print its banner:\n" + "".join(lines[-40:]))
 
 
-def stop(proc) -> str:
-    """Stops `make run` as a supervisor would (TERM to its process group) and returns what it
-    printed meanwhile; every process of the group is gone then (gunicorn and the worker)."""
-    os.killpg(proc.pid, signal.SIGTERM)
+def read_until(proc, text: str, timeout: float = 60) -> str:
+    """What `make run` prints up to the line holding *text* (fails when it never comes)."""
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if text in line:
+            return "".join(lines)
+    pytest.fail(f"make run never printed {text!r}:\n" + "".join(lines[-40:]))
+
+
+def stop(proc, sig: int = signal.SIGTERM) -> str:
+    """Stops `make run` as a supervisor would (TERM to its process group; INT is Ctrl-C at its
+    terminal) and returns what it printed meanwhile; every process of the group is gone then
+    (gunicorn and the webhook worker)."""
+    os.killpg(proc.pid, sig)
     proc.wait(timeout=30)
     rest = proc.stdout.read()
     deadline = time.monotonic() + 30
@@ -265,5 +280,7 @@ def test_make_run_serves_the_demo_and_the_documented_requests(tmp_path):
         assert f"service key (X-Service-Api-Key): {key}" in banner
         assert "admin login: admin / operator-chosen-1" in banner
         assert "1 request(s)" in banner
+        read_until(proc, "webhook worker started")  # Ctrl-C once everything runs
     finally:
-        stop(proc)
+        rest = stop(proc, signal.SIGINT)  # Ctrl-C
+    assert "webhook worker stopped" in rest, rest[-2000:]

@@ -78,8 +78,8 @@ def start_worker(log: Path) -> subprocess.Popen:
 def workers(tmp_path):
     procs = [start_worker(tmp_path / f"worker-{n}.log") for n in range(2)]
     yield procs
-    for proc in procs:
-        proc.send_signal(signal.SIGTERM)
+    for proc, sig in zip(procs, (signal.SIGTERM, signal.SIGINT), strict=True):
+        proc.send_signal(sig)  # a supervisor's stop, and Ctrl-C
     for n, proc in enumerate(procs):
         assert proc.wait(timeout=30) == 0
         assert "webhook worker stopped" in (tmp_path / f"worker-{n}.log").read_text()
