@@ -232,3 +232,56 @@ class SerialOut(Schema):
 class SerialDecideIn(Schema):
     decision: str = Field(max_length=20, description="confirm or clear")
     note: str = Field("", max_length=500)
+
+
+class WebhookIn(Schema):
+    url: str
+    event_types: list[str]
+    organization: str | None = None  # name or slug; none: every organization (staff only)
+    secret: str | None = None  # none: one is generated; either way it is shown only once
+    description: str = ""
+    active: bool = True
+
+
+class WebhookEditIn(Schema):
+    url: str | None = None
+    event_types: list[str] | None = None
+    description: str | None = None
+    active: bool | None = None
+
+
+class WebhookOut(Schema):
+    id: int
+    url: str
+    event_types: list[str]
+    organization: str | None
+    description: str
+    active: bool
+    created_at: datetime
+
+
+class WebhookCreatedOut(WebhookOut):
+    secret: str  # the only time it is shown
+
+
+class WebhookAttemptOut(Schema):
+    number: int
+    at: datetime
+    outcome: str
+    status_code: int | None
+    error: str
+    duration_ms: int
+
+
+class WebhookDeliveryOut(Schema):
+    id: int
+    subscription_id: int
+    event_id: str
+    event_type: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    last_status_code: int | None
+    last_error: str
+    finished_at: datetime | None
+    log: list[WebhookAttemptOut]

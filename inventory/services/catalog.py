@@ -14,6 +14,7 @@ from inventory.services.audit import audit_diff, audit_record
 from inventory.services.devices import mac_registered, organization_by_name, spec_by_name_or_id
 from inventory.services.macs import normalize_mac
 from inventory.services.validation import free_form_problem, storable_problem, text_problem
+from inventory.services.webhooks import emit_request_fulfilled
 
 
 def _refuse(field: str, problem: tuple[str, str] | None) -> None:
@@ -244,6 +245,8 @@ def request_save(
         RequestMac(request=req, mac=m, open=is_open) for m in macs if m not in existing
     )
     RequestMac.objects.filter(request=req).update(open=is_open)
+    if req.status == RequestStatus.FULFILLED and (before or {}).get("status") != req.status:
+        emit_request_fulfilled(req)
     _audit_save(
         actor=actor,
         object_type="request",

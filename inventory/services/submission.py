@@ -24,6 +24,7 @@ from inventory.choices import (
     InventoryStatus,
     RequestStatus,
     SubmissionOutcome,
+    WebhookEventType,
 )
 from inventory.errors import (
     BodyTooLarge,
@@ -50,6 +51,7 @@ from inventory.services.serials import (
     serial_observe,
 )
 from inventory.services.validation import InventoryData, decode_body, validate_submission
+from inventory.services.webhooks import emit_device_event
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +155,9 @@ def submission_process(
                     raise
         raise AssertionError("unreachable")
     except Conflict as exc:
-        _mark(entry, SubmissionOutcome.CONFLICT, exc)
+        with transaction.atomic():  # the mark and its event commit together
+            _mark(entry, SubmissionOutcome.CONFLICT, exc)
+            _emit_conflict(entry, exc)
         log.warning("submission %s conflict: %s", entry.pk, exc.message)
         raise
     except InventoryError as exc:
@@ -163,6 +167,26 @@ def submission_process(
     except (IntegrityError, DataError) as exc:
         _mark_failed(entry, exc)
         raise
+
+
+def _emit_conflict(entry: Submission, exc: Conflict) -> None:
+    """device.conflict for the organization of the device the MACs name (the first one): the
+    other devices are named only when they are of that organization too."""
+    ids = list(exc.extra.get("device_ids") or [])
+    devices = {d.pk: d for d in Device.objects.filter(pk__in=ids).select_related("organization")}
+    first = devices.get(ids[0]) if ids else None
+    if first is None:
+        return
+    same_org = [
+        d for d in ids if d in devices and devices[d].organization_id == first.organization_id
+    ]
+    data = {
+        "submission": entry.pk,
+        "code": exc.code,
+        "field": exc.field,
+        "device_ids": same_org,
+    }
+    emit_device_event(WebhookEventType.DEVICE_CONFLICT, first, **data)
 
 
 def _mark_failed(entry: Submission, exc: Exception) -> None:
@@ -479,6 +503,10 @@ def _persist_change(
         submission=entry,
         actor=actor,
     )
+    event = (
+        WebhookEventType.DEVICE_INVENTORIED if target.is_new else WebhookEventType.DEVICE_UPDATED
+    )
+    emit_device_event(event, device, submission=entry.pk, changed=sorted(changes))
 
 
 def _mark_applied(entry: Submission, device: Device, placement: Placement | None) -> None:
