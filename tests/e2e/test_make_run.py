@@ -122,6 +122,7 @@ class Example:
     def __init__(self, where: str, line: int, script: str, answer, after_submit: bool):
         self.where, self.line, self.script = where, line, script
         self.answer, self.after_submit = answer, after_submit
+        self.section = ""  # "docs/api.md § POST /api/inventory/check-mac", set when found
 
     def check(self, output: str, server: str) -> None:
         if isinstance(self.answer, str):
@@ -134,6 +135,12 @@ class Example:
 
     def __str__(self) -> str:
         return f"{self.where}:{self.line}"
+
+
+def heading_before(text: str, position: int) -> str:
+    """The Markdown heading an example stands under (its name, stable when lines move)."""
+    headings = re.findall(r"^#+ (.+)$", text[:position], re.M)
+    return headings[-1].strip() if headings else ""
 
 
 def pattern(shown: str) -> str:
@@ -172,7 +179,9 @@ def documented_requests() -> list[Example]:
             if shown is not None:
                 line = text.count("\n", 0, block.start("script"))
                 where = doc.relative_to(ROOT).as_posix()
-                found.append(Example(where, line, script, shown, bool(block["marker"])))
+                example = Example(where, line, script, shown, bool(block["marker"]))
+                example.section = f"{where} § {heading_before(text, block.start())}"
+                found.append(example)
     return found
 
 
@@ -195,7 +204,7 @@ def run_documented_requests(var_dir: Path, port: int, *, after_submit: bool) -> 
         )  # fmt: skip
         assert out.returncode == 0, f"{example}: {out.stderr}"
         example.check(out.stdout, f"127.0.0.1:{port}")
-    return [str(e) for e in examples]
+    return [e.section for e in examples]
 
 
 def admin_token(var_dir: Path) -> str:
@@ -223,8 +232,13 @@ def subscribe(port: int, token: str, url: str) -> dict:
 
 
 def test_the_documented_examples_are_found():
-    where = {str(e) for e in documented_requests()}
-    assert {"README.md:19", "docs/api.md:28", "docs/pxe.md:24", "docs/pxe.md:258"} <= where, where
+    sections = {e.section for e in documented_requests()}
+    assert {
+        "README.md § ARROW Auto-Inventory",
+        "docs/api.md § POST /api/inventory/check-mac",
+        "docs/pxe.md § 1. The backend",
+        "docs/pxe.md § 4. The imaging target",
+    } <= sections, sections
 
 
 def test_make_run_serves_the_demo_and_the_documented_requests(tmp_path):
@@ -259,7 +273,8 @@ def test_make_run_serves_the_demo_and_the_documented_requests(tmp_path):
         (got,) = receiver.accepted()
         assert got.payload["data"]["device"]["id"] == out["device_id"]
         assert verify(hook["secret"], got.headers["X-Arrow-Signature"], got.body, now=time.time())
-        assert run_documented_requests(var_dir, port, after_submit=True) == ["docs/pxe.md:258"]
+        after = run_documented_requests(var_dir, port, after_submit=True)
+        assert after == ["docs/pxe.md § 4. The imaging target"]
         status, out = call(
             port, "/api/inventory/update-status",
             {"device_ids": [out["device_id"]], "new_status": "processed"}, key,
