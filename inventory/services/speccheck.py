@@ -116,6 +116,26 @@ def requirements_clean(value: object) -> dict[str, Any]:
     return clean
 
 
+def requirements_describe(requirements: dict[str, Any]) -> list[str]:
+    """The stored requirements as a person reads them, one line each."""
+    req = requirements or {}
+    lines = []
+    if req.get("cpu_pattern"):
+        lines.append(f"CPU model matches {req['cpu_pattern']!r}")
+    if req.get("min_cores"):
+        lines.append(f"at least {_plural(req['min_cores'], 'CPU core')}")
+    if req.get("min_memory_gib"):
+        lines.append(f"at least {req['min_memory_gib']} GiB memory")
+    if req.get("min_disks") or req.get("min_disk_gb"):
+        size = f" of at least {req['min_disk_gb']} GB" if req.get("min_disk_gb") else ""
+        lines.append(f"at least {_plural(req.get('min_disks') or 1, 'disk')}{size}")
+    if req.get("min_nics"):
+        lines.append(f"at least {_plural(req['min_nics'], 'NIC')}")
+    if req.get("modem") is not None:
+        lines.append("a modem" if req["modem"] else "no modem")
+    return lines
+
+
 # --- the check (pure) ---------------------------------------------------------------------------
 
 
