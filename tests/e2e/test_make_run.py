@@ -186,7 +186,7 @@ def run_documented_requests(var_dir: Path, port: int, *, after_submit: bool) -> 
 
 def test_the_documented_examples_are_found():
     where = {str(e) for e in documented_requests()}
-    assert {"README.md:19", "docs/api.md:28", "docs/pxe.md:24", "docs/pxe.md:250"} <= where, where
+    assert {"README.md:19", "docs/api.md:28", "docs/pxe.md:24", "docs/pxe.md:258"} <= where, where
 
 
 def test_make_run_serves_the_demo_and_the_documented_requests(tmp_path):
@@ -214,7 +214,7 @@ def test_make_run_serves_the_demo_and_the_documented_requests(tmp_path):
         assert out["status"] == "newly_inventoried"
         assert out["device_spec"] == "Intel NUC 11 Pro"
         assert out["organization"] == "Demo Org"
-        assert run_documented_requests(var_dir, port, after_submit=True) == ["docs/pxe.md:250"]
+        assert run_documented_requests(var_dir, port, after_submit=True) == ["docs/pxe.md:258"]
         status, out = call(
             port, "/api/inventory/update-status",
             {"device_ids": [out["device_id"]], "new_status": "processed"}, key,
