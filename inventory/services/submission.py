@@ -402,8 +402,11 @@ def _is_change(
     request: DeviceRequest | None,
 ) -> bool:
     """Whether the submission changes the device: a fact, its spec check, or its place in the
-    lifecycle (it was waiting for inventory, joins a request, or is now held from imaging)."""
-    held_back = verdict.held and target.device.imaging_status == ImagingStatus.READY_FOR_IMAGING
+    lifecycle (it was waiting for inventory, joins a request, is now held from imaging, or no
+    longer is: its spec now says "image anyway")."""
+    status = target.device.imaging_status
+    held_back = verdict.held and status == ImagingStatus.READY_FOR_IMAGING
+    released = not verdict.held and status == ImagingStatus.AWAITING_INVENTORY
     return (
         target.is_new
         or bool(merged.changes)
@@ -411,6 +414,7 @@ def _is_change(
         or request is not None
         or bool(spec_changes)
         or held_back
+        or released
     )
 
 

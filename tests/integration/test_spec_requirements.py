@@ -113,6 +113,22 @@ def test_a_submission_that_fixes_the_hardware_clears_the_flag(client, device_cli
     assert f"chain http://imaging.example/boot.ipxe?mac={MAC}" in boot(client)
 
 
+def test_the_same_hardware_again_goes_to_imaging_once_the_spec_says_image_anyway(
+    client, device_client, nuc_spec
+):
+    device_client.post("/api/inventory/submit", inventory())
+    assert "chain http" not in boot(client)
+    nuc_spec.image_anyway = True
+    nuc_spec.save()
+    again = device_client.post("/api/inventory/submit", inventory()).json()
+    assert again["imaging_status"] == "ready_for_imaging"
+    assert again["spec_mismatches"] == [
+        "expected 32 GiB memory, found 16 GiB",
+        "expected 2 disks, found 1",
+    ]
+    assert f"chain http://imaging.example/boot.ipxe?mac={MAC}" in boot(client)
+
+
 def test_a_ready_device_that_now_fails_its_spec_goes_back_to_waiting(device_client, nuc_spec):
     good = inventory(memory_mb=16384, disks=(NVME, SATA))
     assert device_client.post("/api/inventory/submit", good).json()["imaging_status"] == (
