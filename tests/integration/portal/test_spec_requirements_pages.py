@@ -130,6 +130,7 @@ def test_the_device_page_and_the_dashboard_show_a_device_failing_its_spec(staff_
     assert "expected 32 GiB memory, found 16 GiB; expected 2 disks, found 1" in dashboard
     listed = staff_client.get("/devices/", {"fails_spec": "true"}).content.decode()
     assert device.pk in listed
+    assert 'title="expected 32 GiB memory, found 16 GiB; expected 2 disks, found 1"' in listed
     assert device.pk not in staff_client.get("/devices/", {"fails_spec": "false"}).content.decode()
 
 
