@@ -182,7 +182,11 @@ def _check_cpu(pattern: str, hardware: dict[str, Any]) -> Mismatch | None:
     wanted = f"expected a CPU matching {pattern!r}"
     if not isinstance(model, str) or not model.strip():
         return Mismatch("cpu", f"{wanted}, not reported")
-    if cpu_regex(pattern).search(model[:MAX_CPU_TEXT]):
+    try:
+        regex = cpu_regex(pattern)
+    except re2.error:  # stored around requirements_clean: the check fails, it never crashes
+        return Mismatch("cpu", f"{wanted}: the pattern is not a valid regular expression")
+    if regex.search(model[:MAX_CPU_TEXT]):
         return None
     return Mismatch("cpu", f"{wanted}, found {model.strip()[:120]!r}")
 

@@ -162,3 +162,10 @@ def test_a_pattern_that_would_backtrack_forever_in_python_is_matched_at_once():
     cpu = {"model": "a" * 250 + "!", "cores": 1}
     found = spec_check({"cpu_pattern": "(a|aa)+$"}, facts({"cpu": cpu}))
     assert found[0].fact == "cpu"
+
+
+def test_a_stored_pattern_that_does_not_compile_fails_the_check_without_an_error():
+    found = spec_check({"cpu_pattern": "i5-(1135"}, facts())
+    assert [m.message for m in found] == [
+        "expected a CPU matching 'i5-(1135': the pattern is not a valid regular expression"
+    ]
