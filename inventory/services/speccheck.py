@@ -308,7 +308,8 @@ def spec_verdict_record(
 ) -> tuple[dict[str, list], list[str]]:
     """Sets the verdict on *device* (unsaved) and returns what its history records: the change
     of the spec check (``{"spec check": [before, after]}``, empty when it did not change) and
-    a note. This is the one place a "spec mismatch" event is to be emitted, when one is."""
+    a note. A "spec mismatch" event belongs where the submission saves the device and records
+    this change (submission._persist_change), not here: the device row must exist first."""
     before = [m.get("message", "") for m in device.spec_mismatches or [] if isinstance(m, dict)]
     after = [m.message for m in verdict.mismatches]
     device.fails_spec = bool(after)

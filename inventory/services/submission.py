@@ -493,6 +493,8 @@ def _persist_change(
     if not target.is_new:
         # A new device's hardware is its first facts, not a change of them.
         changes = {**merged.changes, **changes}
+    # The one place for a "spec mismatch" event (webhooks): the device is saved, spec[1] is
+    # non-empty when the verdict changed, and device.spec_mismatches holds the reasons.
     changes.update(spec[1])
     history_add(
         device=device,
