@@ -61,6 +61,7 @@ class HistoryKind(models.TextChoices):
     STATUS = "status", "Status change"
     IMAGING = "imaging", "Imaging"
     CREATED = "created", "Created"
+    CONFLICT = "conflict", "Conflict raised"
 
 
 class AuditAction(models.TextChoices):
@@ -81,3 +82,42 @@ class BootStep(models.TextChoices):
     SUBMIT = "submit", "Inventory submitted"
     IMAGING = "imaging", "Sent to imaging"
     IMAGED = "imaged", "Imaging reported"
+
+
+class SerialState(models.TextChoices):
+    """A serial that machines with disjoint MAC sets report (services/serials.py)."""
+
+    SUSPECT = "suspect", "Suspect"  # found by the rule; a placeholder until staff decide
+    CONFIRMED = "confirmed", "Confirmed placeholder"  # staff agree: it never identifies
+    CLEARED = "cleared", "Cleared"  # staff say it is real: it identifies again, for good
+
+
+# The states in which a serial is a placeholder: it identifies no device.
+PLACEHOLDER_SERIAL_STATES = (SerialState.SUSPECT, SerialState.CONFIRMED)
+
+
+class WebhookEventType(models.TextChoices):
+    """What a webhook subscription can hear about (docs/webhooks.md)."""
+
+    DEVICE_INVENTORIED = "device.inventoried", "Device inventoried"
+    DEVICE_UPDATED = "device.updated", "Device updated"
+    DEVICE_CONFLICT = "device.conflict", "Submission conflict"
+    DEVICE_STUCK = "device.stuck", "Device stuck"
+    DEVICE_SENT_TO_IMAGING = "device.sent_to_imaging", "Device sent to imaging"
+    DEVICE_IMAGED = "device.imaged", "Device imaged"
+    DEVICE_IMAGING_FAILED = "device.imaging_failed", "Imaging failed"
+    REQUEST_FULFILLED = "request.fulfilled", "Request fulfilled"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"  # given up after the maximum attempts or age
+
+
+class AttemptOutcome(models.TextChoices):
+    """One try's result: the label of the deliveries counter in /metrics."""
+
+    DELIVERED = "delivered", "Delivered"
+    RETRY = "retry", "Will retry"
+    FAILED = "failed", "Given up"

@@ -19,10 +19,19 @@ from inventory.choices import (
     ImagingStatus,
     InventoryStatus,
     RequestStatus,
+    SerialState,
     SubmissionOutcome,
 )
 from inventory.errors import ValidationFailed
-from inventory.models import AuditEntry, BootEvent, Device, DeviceRequest, DeviceSpec, Submission
+from inventory.models import (
+    AuditEntry,
+    BootEvent,
+    Device,
+    DeviceRequest,
+    DeviceSpec,
+    Submission,
+    SuspectSerial,
+)
 from inventory.services.macs import InvalidMac, normalize_mac
 
 ANY = "Any"
@@ -265,6 +274,17 @@ class AuditFilter(ArrowFilterSet):
     class Meta:
         model = AuditEntry
         fields = ["type"]
+        form = FilterForm
+
+
+class SerialFilter(ArrowFilterSet):
+    parameter_help = {"state": "suspect, confirmed or cleared"}
+
+    state = django_filters.ChoiceFilter(choices=SerialState.choices, empty_label=ANY)
+
+    class Meta:
+        model = SuspectSerial
+        fields = ["state"]
         form = FilterForm
 
 

@@ -12,12 +12,15 @@ from django.db.models import Q
 from inventory.choices import (
     AuditAction,
     BootStep,
+    DeliveryState,
     HistoryKind,
     ImagingStatus,
     InventoryStatus,
     RequestStatus,
+    SerialState,
     SnSource,
     SubmissionOutcome,
+    WebhookEventType,
 )
 
 CANONICAL_MAC_REGEX = r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$"
@@ -265,6 +268,8 @@ class OrganizationMembership(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="memberships"
     )
+    # An organization's admin also manages its webhook subscriptions.
+    is_admin = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -359,3 +364,165 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.object_type} {self.object_id} {self.action}"
+
+
+class SerialSighting(models.Model):
+    """One MAC set a serial was reported with: the MACs of a submission that are not shared,
+    sorted and comma-joined, so that one machine reporting its NICs in any order is one row."""
+
+    serial = models.CharField(max_length=200)
+    mac_set = models.TextField()  # "02:00:00:00:00:01,02:00:00:00:00:02"
+    first_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(auto_now=True)
+    # The device the set was last applied to (its organization scopes who may see the row).
+    device = models.ForeignKey(
+        Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="serial_sightings"
+    )
+    # When this set reached an existing device through the serial alone and replaced that
+    # device's MACs: the submission that did it and the MACs it replaced ("iface:mac").
+    merge_submission = models.ForeignKey(
+        Submission, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    replaced_macs = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["serial", "first_seen", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["serial", "mac_set"], name="inventory_serialsighting_unique_serial_mac_set"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.serial} with {self.mac_set}"
+
+    @property
+    def macs(self) -> list[str]:
+        return self.mac_set.split(",") if self.mac_set else []
+
+
+class SuspectSerial(models.Model):
+    """A serial the rule found reported by several machines, and what staff decided."""
+
+    serial = models.CharField(max_length=200, unique=True)
+    state = models.CharField(max_length=20, choices=SerialState.choices, db_index=True)
+    # Machines (MAC sets sharing no MAC) seen when the state was last set.
+    machines = models.PositiveIntegerField()
+    detected_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-detected_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.serial} ({self.state})"
+
+
+class WebhookSubscription(models.Model):
+    """Where an organization's events are POSTed, and which. The secret signs each delivery; it
+    has to be kept readable for that, and is shown to a person only once, at creation."""
+
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="webhooks"
+    )  # None: the events of every organization (staff only)
+    url = models.CharField(max_length=500)
+    secret = models.CharField(max_length=200)
+    event_types = models.JSONField(default=list)
+    description = models.CharField(max_length=200, blank=True)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Webhook #{self.pk} {self.url}"
+
+
+class WebhookEvent(models.Model):
+    """The outbox: one row per event, written in the transaction of the change it reports, with
+    the body exactly as every delivery sends it."""
+
+    event_id = models.CharField(max_length=40, unique=True)
+    type = models.CharField(max_length=40, choices=WebhookEventType.choices)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    device = models.ForeignKey(
+        Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_events"
+    )
+    # Events of one key (a device, or a MAC not yet a device) are delivered in order.
+    ordering_key = models.CharField(max_length=80)
+    # Events found by a scan rather than caused by a change (stuck): written once per cause.
+    dedupe_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.type}"
+
+
+class WebhookDelivery(models.Model):
+    """One event to one subscription: its state, and when the worker tries it next."""
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
+    ordering_key = models.CharField(max_length=80)  # the event's, so that one index answers
+    state = models.CharField(
+        max_length=20, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)  # since it was (re)queued
+    queued_at = models.DateTimeField()  # the maximum age counts from here
+    next_attempt_at = models.DateTimeField()
+    lease_until = models.DateTimeField(null=True, blank=True)  # a worker is sending it
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "event"], name="inventory_webhookdelivery_unique_sub_event"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="inventory_delivery_due"),
+            models.Index(
+                fields=["subscription", "ordering_key", "state", "event"],
+                name="inventory_delivery_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"delivery #{self.pk} of {self.event_id} ({self.state})"
+
+
+class WebhookAttempt(models.Model):
+    """The delivery log: one row per HTTP try."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="log")
+    number = models.PositiveIntegerField()
+    at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=20)  # AttemptOutcome
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of delivery #{self.delivery_id}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ninja import Schema
+from ninja import Field, Schema
 from pydantic import ConfigDict, StrictBool, StrictInt, StrictStr
 
 
@@ -228,3 +228,83 @@ class BootEventOut(Schema):
     detail: dict[str, Any]
     device_id: str | None
     remote_addr: str | None
+
+
+class SightingOut(Schema):
+    macs: list[str]
+    device_id: str | None
+    first_seen: datetime
+    last_seen: datetime
+    merge_submission_id: int | None
+
+
+class SerialOut(Schema):
+    id: int
+    serial: str
+    state: str
+    machines: int
+    devices: int
+    detected_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+    note: str
+    sightings: list[SightingOut]
+    open_conflicts: list[int]
+
+
+class SerialDecideIn(Schema):
+    decision: str = Field(max_length=20, description="confirm or clear")
+    note: str = Field("", max_length=500)
+
+
+class WebhookIn(Schema):
+    url: str
+    event_types: list[str]
+    organization: str | None = None  # name or slug; none: every organization (staff only)
+    secret: str | None = None  # none: one is generated; either way it is shown only once
+    description: str = ""
+    active: bool = True
+
+
+class WebhookEditIn(Schema):
+    url: str | None = None
+    event_types: list[str] | None = None
+    description: str | None = None
+    active: bool | None = None
+
+
+class WebhookOut(Schema):
+    id: int
+    url: str
+    event_types: list[str]
+    organization: str | None
+    description: str
+    active: bool
+    created_at: datetime
+
+
+class WebhookCreatedOut(WebhookOut):
+    secret: str  # the only time it is shown
+
+
+class WebhookAttemptOut(Schema):
+    number: int
+    at: datetime
+    outcome: str
+    status_code: int | None
+    error: str
+    duration_ms: int
+
+
+class WebhookDeliveryOut(Schema):
+    id: int
+    subscription_id: int
+    event_id: str
+    event_type: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    last_status_code: int | None
+    last_error: str
+    finished_at: datetime | None
+    log: list[WebhookAttemptOut]

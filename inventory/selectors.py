@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from inventory import authz
-from inventory.authz import CHANGE, VIEW, Action, restrict
-from inventory.choices import HistoryKind, ImagingStatus, InventoryStatus, SubmissionOutcome
+from inventory.authz import CHANGE, MANAGE, VIEW, Action, restrict
+from inventory.choices import (
+    HistoryKind,
+    ImagingStatus,
+    InventoryStatus,
+    SerialState,
+    SubmissionOutcome,
+)
 from inventory.errors import NotFound
 from inventory.models import (
     AuditEntry,
@@ -21,9 +27,14 @@ from inventory.models import (
     DeviceSpec,
     Organization,
     RequestMac,
+    SerialSighting,
     Submission,
+    SuspectSerial,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 from inventory.services.macs import InvalidMac, normalize_mac
+from inventory.services.serials import count_machines
 from inventory.services.validation import lookup_key
 
 
@@ -157,13 +168,15 @@ def submission_queryset(*, user=None, outcomes=None) -> QuerySet[Submission]:
 
 
 def submission_attention_counts(*, rejected_days: int = 7) -> dict[str, int]:
-    """Open conflicts (all of them) and rejections of the last *rejected_days* days."""
+    """Open conflicts (all of them), rejections of the last *rejected_days* days and suspect
+    serials waiting for staff's decision."""
     since = timezone.now() - timedelta(days=rejected_days)
     return {
         "conflict": Submission.objects.filter(outcome=SubmissionOutcome.CONFLICT).count(),
         "rejected": Submission.objects.filter(
             outcome=SubmissionOutcome.REJECTED, received_at__gte=since
         ).count(),
+        "suspect_serial": SuspectSerial.objects.filter(state=SerialState.SUSPECT).count(),
     }
 
 
@@ -221,3 +234,105 @@ def device_changes_by_people(*, limit: int = 50) -> QuerySet[DeviceHistory]:
         .select_related("actor", "device")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+# Suspect serials first (they wait for staff), then the decided ones, newest first in each.
+SERIAL_STATE_ORDER = (SerialState.SUSPECT, SerialState.CONFIRMED, SerialState.CLEARED)
+
+
+def suspect_serials(*, user=None) -> QuerySet[SuspectSerial]:
+    """The serials the rule found: staff only (one spans organizations, like a conflict)."""
+    order = Case(
+        *(When(state=state, then=Value(i)) for i, state in enumerate(SERIAL_STATE_ORDER)),
+        output_field=IntegerField(),
+    )
+    qs = restrict(SuspectSerial.objects.select_related("decided_by"), user)
+    return qs.annotate(state_order=order).order_by("state_order", "-detected_at", "-id")
+
+
+def suspect_serial_get(*, suspect_id: int, user=None) -> SuspectSerial:
+    found = suspect_serials(user=user).filter(pk=suspect_id).first()
+    if found is None:
+        raise NotFound("unknown_serial", f"no suspect serial {suspect_id}", field="id")
+    return found
+
+
+def serial_reports(suspects, *, user=None) -> list[dict]:
+    """Each suspect serial with its MAC sets (the device each went to, when *user* may see it),
+    the machines they make, how many devices hold the serial and the merges waiting for a
+    person. Three queries whatever the number of serials."""
+    suspects = list(suspects)
+    names = [s.serial for s in suspects]
+    sightings = list(
+        SerialSighting.objects.filter(serial__in=names)
+        .select_related("merge_submission")
+        .order_by("serial", "first_seen", "id")
+    )
+    visible = set(
+        device_queryset(user)
+        .filter(pk__in={r.device_id for r in sightings if r.device_id})
+        .values_list("pk", flat=True)
+    )
+    holders = dict(
+        Device.objects.filter(serial_number__in=names)
+        .values_list("serial_number")
+        .annotate(n=Count("id"))
+    )
+    reports = []
+    for suspect in suspects:
+        rows = [r for r in sightings if r.serial == suspect.serial]
+        reports.append(
+            {
+                "suspect": suspect,
+                "machines": count_machines(r.macs for r in rows),
+                "devices": holders.get(suspect.serial, 0),
+                "sightings": [
+                    {
+                        "macs": r.macs,
+                        "device_id": r.device_id if r.device_id in visible else None,
+                        "first_seen": r.first_seen,
+                        "last_seen": r.last_seen,
+                        "merge_submission_id": r.merge_submission_id,
+                    }
+                    for r in rows
+                ],
+                "open_conflicts": [
+                    r.merge_submission_id
+                    for r in rows
+                    if r.merge_submission is not None
+                    and r.merge_submission.outcome == SubmissionOutcome.CONFLICT
+                ],
+            }
+        )
+    return reports
+
+
+# --- webhooks ----------------------------------------------------------------------------------
+
+
+def webhook_list(user) -> QuerySet[WebhookSubscription]:
+    """The subscriptions *user* manages (staff: all; an organization's admins: its own)."""
+    qs = WebhookSubscription.objects.select_related("organization").order_by("pk")
+    return restrict(qs, user, MANAGE)
+
+
+def webhook_get(*, user, pk: int) -> WebhookSubscription:
+    sub = webhook_list(user).filter(pk=pk).first()
+    if sub is None:
+        raise NotFound("unknown_webhook", f"no webhook subscription {pk!r}", field="id")
+    return sub
+
+
+def webhook_deliveries(*, user, subscription: WebhookSubscription | None = None):
+    """Newest first, each with its event and its log of tries."""
+    qs = restrict(WebhookDelivery.objects.all(), user, MANAGE)
+    if subscription is not None:
+        qs = qs.filter(subscription=subscription)
+    return qs.select_related("event", "subscription").prefetch_related("log").order_by("-pk")
+
+
+def webhook_delivery_get(*, user, pk: int) -> WebhookDelivery:
+    delivery = webhook_deliveries(user=user).filter(pk=pk).first()
+    if delivery is None:
+        raise NotFound("unknown_delivery", f"no webhook delivery {pk!r}", field="id")
+    return delivery

@@ -8,6 +8,7 @@ from inventory.choices import (
     ImagingStatus,
     InventoryStatus,
     RequestStatus,
+    SerialState,
     SubmissionOutcome,
 )
 
@@ -33,12 +34,16 @@ TONES: dict[str, str] = {
     SubmissionOutcome.REJECTED: "danger",
     SubmissionOutcome.CONFLICT: "warning",
     SubmissionOutcome.RESOLVED: "info",
+    SerialState.SUSPECT: "warning",
+    SerialState.CONFIRMED: "secondary",
+    SerialState.CLEARED: "success",
 }
 LABELS: dict[str, str] = {
     **dict(InventoryStatus.choices),
     **dict(ImagingStatus.choices),
     **dict(RequestStatus.choices),
     **dict(SubmissionOutcome.choices),
+    **dict(SerialState.choices),
 }
 
 

@@ -11,7 +11,7 @@ import re
 
 from django import forms
 
-from inventory.choices import ADMIN_STATUSES, RequestStatus
+from inventory.choices import ADMIN_STATUSES, RequestStatus, WebhookEventType
 from inventory.errors import InventoryError
 from inventory.models import DeviceSpec
 
@@ -27,7 +27,7 @@ class BootstrapForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
+            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
                 css = "form-check-input"
             elif isinstance(widget, forms.Select | forms.SelectMultiple):
                 css = "form-select"
@@ -282,6 +282,13 @@ class SpecCheckForm(BootstrapForm):
 # --- journal -----------------------------------------------------------------------------------
 
 
+class SerialDecideForm(BootstrapForm):
+    """Staff's decision on a suspect serial (inventory/services/serials.py)."""
+
+    decision = forms.ChoiceField(choices=[("confirm", "Confirm"), ("clear", "Clear")])
+    note = forms.CharField(max_length=500, required=False)
+
+
 class ResolveForm(BootstrapForm):
     action = forms.ChoiceField(
         choices=[("attach", "Attach to a device"), ("create", "Create a new device")],
@@ -299,3 +306,43 @@ class ResolveForm(BootstrapForm):
         if data.get("action") == "attach" and not data.get("device_id"):
             self.add_error("device_id", "Choose the device to attach the submission to.")
         return data
+
+
+# --- webhooks ----------------------------------------------------------------------------------
+
+
+class WebhookEditForm(BootstrapForm):
+    url = forms.CharField(
+        label="URL",
+        max_length=500,
+        help_text="http:// or https:// only; each delivery is a signed POST (docs/webhooks.md).",
+    )
+    event_types = forms.MultipleChoiceField(
+        label="Events",
+        choices=WebhookEventType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one event."},
+    )
+    description = forms.CharField(max_length=200, required=False)
+    active = forms.BooleanField(required=False, initial=True)
+
+
+class WebhookForm(WebhookEditForm):
+    organization = forms.ModelChoiceField(queryset=None, required=False)
+    secret = forms.CharField(
+        max_length=200,
+        required=False,
+        help_text="Blank: one is generated. Either way it is shown once, after saving.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    field_order = ["url", "event_types", "organization", "description", "secret", "active"]
+
+    def __init__(self, *args, organizations, staff: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["organization"]
+        field.queryset = organizations
+        # Staff may subscribe to every organization's events; an organization's admin to theirs.
+        field.required = not staff
+        field.empty_label = "(every organization)" if staff else "Choose…"
+        if not staff and organizations.count() == 1:
+            field.initial = organizations.first()

@@ -27,7 +27,7 @@ from django_tables2 import RequestConfig
 from inventory import authz, filters, selectors
 from inventory.errors import Conflict, InventoryError, NotFound
 from inventory.portal import forms, tables
-from inventory.services import catalog, devices, status, submission, timeline
+from inventory.services import catalog, devices, serials, status, submission, timeline
 from inventory.services.matching import spec_match
 
 PER_PAGE = 50
@@ -220,6 +220,9 @@ def _device_page(request, device, *, serial_form=None, edit_form=None, status_co
         "history": history,
         "submissions": list(selectors.device_submissions(device)),
         "timeline": timeline.device_timeline(device),
+        # A serial several machines report (inventory/services/serials.py) finds no device.
+        "serial_placeholder": bool(device.serial_number)
+        and not serials.serial_identifies(device.serial_number),
         "serial_form": serial_form
         or forms.SerialForm(initial={"serial_number": device.serial_number or ""}),
         "edit_form": edit_form
@@ -634,6 +637,41 @@ def submission_resolve(request, submission_id: int):
             )
             return redirect("portal:submission_detail", submission_id=entry.pk)
     return _submission_page(request, entry, form=form, status_code=400)
+
+
+@staff_required
+def serial_list(request):
+    """Suspect serials: serials that machines with different MACs report, which identify no
+    device until staff decide; each with its MAC sets, the devices and the waiting merges."""
+    found, status_code = _filter(
+        request, filters.SerialFilter, selectors.suspect_serials(user=request.user)
+    )
+    context = {
+        "filter": found,
+        "reports": selectors.serial_reports(found.qs[:200], user=request.user),
+        "threshold": serials.threshold(),
+    }
+    return render(request, "portal/serial_list.html", context, status=status_code)
+
+
+@staff_required
+@require_POST
+def serial_decide(request, serial_id: int):
+    suspect = _or_404(selectors.suspect_serial_get, suspect_id=serial_id, user=request.user)
+    form = forms.SerialDecideForm(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        messages.error(request, f"Serial {suspect.serial}: {errors}")
+        return redirect("portal:serial_list")
+    try:
+        decided = serials.serial_decide(
+            suspect_id=suspect.pk, actor=request.user, **form.cleaned_data
+        )
+    except InventoryError as exc:
+        messages.error(request, f"Serial {suspect.serial}: {exc.message}")
+    else:
+        messages.success(request, f"Serial {decided.serial}: {decided.get_state_display()}.")
+    return redirect("portal:serial_list")
 
 
 @staff_required

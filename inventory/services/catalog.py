@@ -15,6 +15,7 @@ from inventory.services.devices import mac_registered, organization_by_name, spe
 from inventory.services.macs import normalize_mac
 from inventory.services.speccheck import requirements_clean
 from inventory.services.validation import free_form_problem, storable_problem, text_problem
+from inventory.services.webhooks import emit_request_fulfilled
 
 
 def _refuse(field: str, problem: tuple[str, str] | None) -> None:
@@ -257,6 +258,8 @@ def request_save(
         RequestMac(request=req, mac=m, open=is_open) for m in macs if m not in existing
     )
     RequestMac.objects.filter(request=req).update(open=is_open)
+    if req.status == RequestStatus.FULFILLED and (before or {}).get("status") != req.status:
+        emit_request_fulfilled(req)
     _audit_save(
         actor=actor,
         object_type="request",

@@ -24,6 +24,7 @@ from inventory.choices import (
     InventoryStatus,
     RequestStatus,
     SubmissionOutcome,
+    WebhookEventType,
 )
 from inventory.errors import (
     BodyTooLarge,
@@ -41,8 +42,17 @@ from inventory.services.macs import is_shared_mac
 from inventory.services.matching import spec_match
 from inventory.services.merge import FACTS, NEW_DEVICE, Merged, merge
 from inventory.services.pxe import boot_token_consume
+from inventory.services.serials import (
+    SUSPECT_MERGE,
+    Observation,
+    serial_applied,
+    serial_merge_split,
+    serial_observation,
+    serial_observe,
+)
 from inventory.services.speccheck import Facts, SpecVerdict, spec_verdict, spec_verdict_record
 from inventory.services.validation import InventoryData, decode_body, validate_submission
+from inventory.services.webhooks import emit_device_event
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +157,9 @@ def submission_process(
                     raise
         raise AssertionError("unreachable")
     except Conflict as exc:
-        _mark(entry, SubmissionOutcome.CONFLICT, exc)
+        with transaction.atomic():  # the mark and its event commit together
+            _mark(entry, SubmissionOutcome.CONFLICT, exc)
+            _emit_conflict(entry, exc)
         log.warning("submission %s conflict: %s", entry.pk, exc.message)
         raise
     except InventoryError as exc:
@@ -157,6 +169,26 @@ def submission_process(
     except (IntegrityError, DataError) as exc:
         _mark_failed(entry, exc)
         raise
+
+
+def _emit_conflict(entry: Submission, exc: Conflict) -> None:
+    """device.conflict for the organization of the device the MACs name (the first one): the
+    other devices are named only when they are of that organization too."""
+    ids = list(exc.extra.get("device_ids") or [])
+    devices = {d.pk: d for d in Device.objects.filter(pk__in=ids).select_related("organization")}
+    first = devices.get(ids[0]) if ids else None
+    if first is None:
+        return
+    same_org = [
+        d for d in ids if d in devices and devices[d].organization_id == first.organization_id
+    ]
+    data = {
+        "submission": entry.pk,
+        "code": exc.code,
+        "field": exc.field,
+        "device_ids": same_org,
+    }
+    emit_device_event(WebhookEventType.DEVICE_CONFLICT, first, **data)
 
 
 def _mark_failed(entry: Submission, exc: Exception) -> None:
@@ -355,12 +387,9 @@ def _apply(
     own_macs = [m.mac for m in data.macs if not is_shared_mac(m.mac)]
     serial = clean_serial(data.serial_number)
     lock_identities([f"mac:{m}" for m in own_macs] + ([f"serial:{serial}"] if serial else []))
-    if placement is None:
-        device_id = identify(macs=own_macs, serial=serial, bound_mac=bound_mac)
-    else:
-        device_id = placement.device_id
+    observation, device_id = _identify_step(placement, own_macs, serial, bound_mac)
     target = _target(device_id)
-    notes = _placement_notes(placement, target, own_macs, serial, entry)
+    notes = _placement_notes(placement, target, own_macs, observation.serial, entry)
     device = target.device
     spec = spec_match(data.device_spec)
     merged = merge(
@@ -369,7 +398,7 @@ def _apply(
         data,
         matched_spec=spec.name if spec else None,
     )
-    notes += merged.notes
+    notes += observation.notes + merged.notes
     needs_inventory = device.flagged_for_inventory or device.inventoried_at is None
     _write_facts(device, merged.facts, spec)
     device.warnings = list(data.warnings)
@@ -389,6 +418,12 @@ def _apply(
             submission=entry,
             actor=actor,
         )
+    serial_applied(
+        observation=observation,
+        device=device,
+        entry=entry,
+        replaced_macs=_replaced_macs(target, own_macs),
+    )
     _mark_applied(entry, device, placement)
     return _result(device, entry, changed, notes)
 
@@ -431,6 +466,26 @@ def _spec_check(
     changes, spec_notes = spec_verdict_record(device=device, verdict=verdict, is_new=target.is_new)
     notes += spec_notes
     return verdict, changes
+
+
+def _identify_step(
+    placement: Placement | None, macs: list[str], serial: str | None, bound_mac: str | None
+) -> tuple[Observation, str | None]:
+    """The serial's sighting and verdict, then the device: the one the MACs (else a serial
+    that still identifies) name, or the one a person chose (then nothing new is sighted)."""
+    if placement is not None:
+        return serial_observation(serial), placement.device_id
+    observation = serial_observe(serial=serial, macs=macs)
+    return observation, identify(macs=macs, serial=observation.serial, bound_mac=bound_mac)
+
+
+def _replaced_macs(target: _Target, macs: list[str]) -> list[str] | None:
+    """The MACs (``iface:mac``) of an existing device that the serial alone found, which this
+    submission's MACs replace: a merge through the serial. None otherwise."""
+    own = [str(row) for mac, row in target.old_macs.items() if not row.shared]
+    if target.is_new or not own or set(macs) & set(target.old_macs):
+        return None
+    return own
 
 
 def _join_request(target: _Target, macs: list[str], *, decided: bool) -> DeviceRequest | None:
@@ -504,6 +559,10 @@ def _persist_change(
         submission=entry,
         actor=actor,
     )
+    event = (
+        WebhookEventType.DEVICE_INVENTORIED if target.is_new else WebhookEventType.DEVICE_UPDATED
+    )
+    emit_device_event(event, device, submission=entry.pk, changed=sorted(changes))
 
 
 def _mark_applied(entry: Submission, device: Device, placement: Placement | None) -> None:
@@ -659,7 +718,11 @@ def submission_resolve(
     else:
         placement = Placement(device_id=None, actor=actor)
     data = validate_submission(decode_body(bytes(entry.body)))
+    merge_flag = (entry.error or {}).get("code") == SUSPECT_MERGE
     result = _apply(entry=entry, data=data, placement=placement)
+    if merge_flag and action == "create":
+        new_device = Device.objects.get(pk=result.device_id)
+        serial_merge_split(entry=entry, new_device=new_device, actor=actor)
     audit_record(
         actor=actor,
         object_type="submission",

@@ -21,7 +21,7 @@ def badge(value):
 
 
 # Fields whose recorded values are status codes, shown by their labels.
-STATUS_FIELDS = frozenset({"inventory_status", "imaging_status", "status", "outcome"})
+STATUS_FIELDS = frozenset({"inventory_status", "imaging_status", "status", "outcome", "state"})
 
 
 @register.filter
@@ -101,3 +101,11 @@ def hardware_facts(hardware) -> list:
 def duration(value) -> str:
     """A timedelta as a person reads it: "42 s", "6 min", "1 h 5 min"."""
     return humane(value) if value is not None else ""
+
+
+@register.filter
+def manages_webhooks(user) -> bool:
+    """Staff, or an admin of some organization: the Webhooks page is theirs."""
+    from inventory import authz
+
+    return authz.is_staff(user) or authz.organizations(user, authz.MANAGE).exists()

@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from inventory.services.outbox import verify
+from tests.webhook_receiver import Receiver
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -52,9 +55,36 @@ def start(var_dir: Path, port: int, workers: int = 1, **env_extra: str):
     pytest.fail("make run did not print its banner:\n" + "".join(lines[-40:]))
 
 
-def stop(proc) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
+def read_until(proc, text: str, timeout: float = 60) -> str:
+    """What `make run` prints up to the line holding *text* (fails when it never comes)."""
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if text in line:
+            return "".join(lines)
+    pytest.fail(f"make run never printed {text!r}:\n" + "".join(lines[-40:]))
+
+
+def stop(proc, sig: int = signal.SIGTERM) -> str:
+    """Stops `make run` as a supervisor would (TERM to its process group; INT is Ctrl-C at its
+    terminal) and returns what it printed meanwhile; every process of the group is gone then
+    (gunicorn and the webhook worker)."""
+    os.killpg(proc.pid, sig)
     proc.wait(timeout=30)
+    rest = proc.stdout.read()
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return rest
+        if time.monotonic() > deadline:
+            pytest.fail(f"a process of make run outlived it:\n{rest[-2000:]}")
+        time.sleep(0.1)
 
 
 def call(port: int, path: str, body: dict, key: str):
@@ -184,6 +214,18 @@ def run_documented_requests(var_dir: Path, port: int, *, after_submit: bool) -> 
     return [str(e) for e in examples]
 
 
+def subscribe(port: int, token: str, url: str) -> dict:
+    body = {"url": url, "event_types": ["device.inventoried"], "organization": "Demo Org"}
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/webhooks",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+        return json.loads(response.read())
+
+
 def test_the_documented_examples_are_found():
     where = {str(e) for e in documented_requests()}
     assert {"README.md:19", "docs/api.md:28", "docs/pxe.md:24", "docs/pxe.md:258"} <= where, where
@@ -192,6 +234,7 @@ def test_the_documented_examples_are_found():
 def test_make_run_serves_the_demo_and_the_documented_requests(tmp_path):
     var_dir = tmp_path / "var"
     port = free_port()
+    receiver = Receiver().start()
     proc, banner = start(var_dir, port)
     try:
         key = re.search(r"service key \(X-Service-Api-Key\): (\S+)", banner).group(1)
@@ -208,12 +251,18 @@ def test_make_run_serves_the_demo_and_the_documented_requests(tmp_path):
             {"needs_inventory": True, "device_id": None, "organization": "Demo Org"},
         )
         run_documented_requests(var_dir, port, after_submit=False)  # what a newcomer types first
+        hook = subscribe(port, admin_token(var_dir), receiver.url)
         doc = json.loads((ROOT / "tests" / "fixtures" / "api" / "submit-example.json").read_text())
         status, out = call(port, "/api/inventory/submit", doc, key)
         assert status == 200, out
         assert out["status"] == "newly_inventoried"
         assert out["device_spec"] == "Intel NUC 11 Pro"
         assert out["organization"] == "Demo Org"
+        # The worker make run started beside gunicorn delivers the event, signed.
+        receiver.wait_for(lambda: receiver.accepted(), timeout=60, what="device.inventoried")
+        (got,) = receiver.accepted()
+        assert got.payload["data"]["device"]["id"] == out["device_id"]
+        assert verify(hook["secret"], got.headers["X-Arrow-Signature"], got.body, now=time.time())
         assert run_documented_requests(var_dir, port, after_submit=True) == ["docs/pxe.md:258"]
         status, out = call(
             port, "/api/inventory/update-status",
@@ -225,7 +274,9 @@ def test_make_run_serves_the_demo_and_the_documented_requests(tmp_path):
         )
         assert status == 401
     finally:
-        stop(proc)
+        rest = stop(proc)
+        receiver.stop()
+    assert "webhook worker stopped" in rest, rest[-2000:]
 
     # Second run: idempotent, same key and password; ARROW_ADMIN_PASSWORD is honoured.
     proc, banner = start(var_dir, port, ARROW_ADMIN_PASSWORD="operator-chosen-1")
@@ -233,5 +284,7 @@ def test_make_run_serves_the_demo_and_the_documented_requests(tmp_path):
         assert f"service key (X-Service-Api-Key): {key}" in banner
         assert "admin login: admin / operator-chosen-1" in banner
         assert "1 request(s)" in banner
+        read_until(proc, "webhook worker started")  # Ctrl-C once everything runs
     finally:
-        stop(proc)
+        rest = stop(proc, signal.SIGINT)  # Ctrl-C
+    assert "webhook worker stopped" in rest, rest[-2000:]

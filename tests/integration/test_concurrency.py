@@ -15,8 +15,9 @@ from django.db import connection
 from django.test import Client
 
 from inventory.errors import Conflict
-from inventory.models import Device, DeviceMac, Submission
+from inventory.models import Device, DeviceMac, SerialSighting, Submission, SuspectSerial
 from inventory.services.devices import device_quick_add
+from inventory.services.submission import submission_resolve
 from tests.conftest import DOC_SUBMIT, SERVICE_KEY
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -64,7 +65,12 @@ def test_concurrent_identical_submissions_create_one_device(demo):
     assert DeviceMac.objects.count() == 2
 
 
-def test_concurrent_same_serial_different_macs_create_one_device(demo):
+def test_concurrent_same_serial_different_macs_create_one_device(demo, settings):
+    # What this proves is that identification by serial is serialized: one device, not eight.
+    # Eight machines reporting one serial is what the suspect-serial rule calls a placeholder
+    # (test_concurrent_machines_sharing_a_serial_... below), so the rule is set beyond them.
+    settings.ARROW_SUSPECT_SERIAL_MAC_SETS = THREADS + 1
+
     def body(i: int) -> dict:
         data = json.loads(json.dumps(DOC_SUBMIT))
         data["inventory_data"]["mac_address"] = [f"eth0:02:00:00:00:10:{i:02x}"]
@@ -120,3 +126,70 @@ def test_many_different_devices_at_once_each_get_one_record(demo):
     assert statuses == [[200, 200, 200]] * THREADS
     assert Device.objects.count() == THREADS
     assert DeviceMac.objects.count() == 2 * THREADS
+
+
+def machine_body(serial: str, i: int) -> dict:
+    """Machine *i* of a batch whose BIOS template gives every unit *serial*: two NICs of its own."""
+    tag = sum(map(ord, serial)) % 256
+    return {
+        "inventory_data": {
+            "mac_address": [
+                f"eth0:02:5f:{tag:02x}:00:00:{i:02x}",
+                f"eth1:02:5f:{tag:02x}:00:01:{i:02x}",
+            ],
+            "serial_number": serial,
+            "device_spec": "Intel NUC 11 Pro",
+        }
+    }
+
+
+def fleet_outcome(serial: str) -> dict:
+    """What the fleet looks like for *serial*: devices, the serial's state, the merges waiting
+    for a person, and whether each machine's MACs are on exactly one device of their own."""
+    devices = Device.objects.filter(serial_number=serial).prefetch_related("macs")
+    machines_per_device = [{m.mac[-5:-3] + m.mac[-2:] for m in d.macs.all()} for d in devices]
+    suspect = SuspectSerial.objects.filter(serial=serial).first()
+    flagged = Submission.objects.filter(
+        outcome="conflict", error__code="suspect_serial_merge", device__serial_number=serial
+    )
+    return {
+        "devices": devices.count(),
+        "state": suspect.state if suspect else None,
+        "flagged": flagged.count(),
+        "sightings": SerialSighting.objects.filter(serial=serial).count(),
+        # Each device holds both NICs of one machine (eth0's and eth1's MACs end alike).
+        "each_device_one_machine": all(
+            len({k[2:] for k in keys}) == 1 and len(keys) == 2 for keys in machines_per_device
+        ),
+    }
+
+
+@pytest.mark.parametrize("threshold", [2, 3], ids=["threshold 2", "threshold 3 (default)"])
+def test_concurrent_machines_sharing_a_serial_end_as_if_they_came_one_by_one(
+    demo, settings, threshold
+):
+    settings.ARROW_SUSPECT_SERIAL_MAC_SETS = threshold
+    statuses = run_together(lambda i: post_submit(machine_body("MXL7281CONC", i)))
+    assert statuses == [200] * THREADS
+    for i in range(THREADS):
+        assert post_submit(machine_body("MXL7281SEQ", i)) == 200
+    together, one_by_one = fleet_outcome("MXL7281CONC"), fleet_outcome("MXL7281SEQ")
+    assert together == one_by_one
+    # Below the threshold the serial identifies, so the machines before it merge into the
+    # first device (threshold - 2 merges); each of them waits for a person.
+    merges = threshold - 2
+    assert together == {
+        "devices": THREADS - merges,
+        "state": "suspect",
+        "flagged": merges,
+        "sightings": THREADS,
+        "each_device_one_machine": True,
+    }
+    # A person makes each flagged merge a device of its own: eight devices, one per machine.
+    for entry in Submission.objects.filter(outcome="conflict"):
+        submission_resolve(submission_id=entry.pk, action="create")
+    for serial in ("MXL7281CONC", "MXL7281SEQ"):
+        assert fleet_outcome(serial) == {
+            "devices": THREADS, "state": "suspect", "flagged": 0, "sightings": THREADS,
+            "each_device_one_machine": True,
+        }  # fmt: skip

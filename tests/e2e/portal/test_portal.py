@@ -140,7 +140,8 @@ def test_main_pages_fit_a_laptop_screen_without_sideways_scrolling(staff_page):
     page = staff_page
     fleet = build_showcase()
     page.set_viewport_size({"width": 1280, "height": 800})
-    for path in ("/", "/devices/", "/quick-add/", f"/devices/{fleet['twice']}/", "/submissions/"):
+    paths = ("/", "/devices/", "/quick-add/", f"/devices/{fleet['twice']}/", "/submissions/")
+    for path in (*paths, "/serials/"):
         page.goto(path)
         expect(page.locator("main h1")).to_be_visible()
         widths = page.evaluate(

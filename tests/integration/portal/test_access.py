@@ -30,6 +30,7 @@ PAGES = [
     "/submissions/",
     "/submissions/1/",
     "/audit/",
+    "/serials/",
     "/boots/",
 ]
 POSTS = [
@@ -40,6 +41,7 @@ POSTS = [
     "/quick-add/",
     "/quick-add/bulk/",
     "/submissions/1/resolve/",
+    "/serials/1/decide/",
 ]
 STAFF_ONLY = [
     "/organizations/",
@@ -47,6 +49,7 @@ STAFF_ONLY = [
     "/specs/new/",
     "/submissions/",
     "/audit/",
+    "/serials/",
 ]
 
 
@@ -77,6 +80,7 @@ def test_login_page_and_api_are_reachable_without_a_session(client):
         "/devices/dev-0000000000/reinventory/",
         "/quick-add/bulk/",
         "/submissions/1/resolve/",
+        "/serials/1/decide/",
         "/logout/",
     ],
 )
@@ -206,7 +210,17 @@ ASSET = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECA
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/devices/", "/quick-add/", "/requests/", "/specs/", "/submissions/", "/audit/"]
+    "path",
+    [
+        "/",
+        "/devices/",
+        "/quick-add/",
+        "/requests/",
+        "/specs/",
+        "/submissions/",
+        "/audit/",
+        "/serials/",
+    ],
 )
 def test_no_page_links_an_asset_on_another_host(staff_client, path):
     html = staff_client.get(path).content.decode()

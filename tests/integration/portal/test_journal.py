@@ -97,7 +97,11 @@ def test_a_rejected_submission_cannot_be_resolved(staff_client, journal):
 
 def test_dashboard_counts_and_lists_what_waits(staff_client, journal):
     response = staff_client.get("/")
-    assert response.context["attention_counts"] == {"conflict": 1, "rejected": 1}
+    assert response.context["attention_counts"] == {
+        "conflict": 1,
+        "rejected": 1,
+        "suspect_serial": 0,
+    }
     assert [e.pk for e in response.context["attention"]] == [
         journal["conflict"].pk,
         journal["rejected"].pk,

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inventory', '0005_boot_timeline'),
+        ('inventory', '0007_webhooks'),
     ]
 
     operations = [
