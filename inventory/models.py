@@ -52,6 +52,11 @@ class DeviceSpec(models.Model):
     # Free-form facts (cpu, ram_gb, ...) used later to pick VM templates.
     capabilities = models.JSONField(default=dict, blank=True)
     imaging_url = models.CharField(max_length=500, blank=True)
+    # What its devices must have (services/speccheck.py): cpu_pattern, min_cores,
+    # min_memory_gib, min_disks, min_disk_gb, min_nics, modem. Empty: nothing is checked.
+    requirements = models.JSONField(default=dict, blank=True)
+    # A device that fails the requirements is flagged but still sent to imaging.
+    image_anyway = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -138,6 +143,9 @@ class Device(models.Model):
     )
     imaging_error = models.TextField(blank=True)
     flagged_for_inventory = models.BooleanField(default=False)
+    # The latest inventory's hardware fails its spec's requirements: [{fact, message}].
+    fails_spec = models.BooleanField(default=False, db_index=True)
+    spec_mismatches = models.JSONField(default=list, blank=True)
     hardware = models.JSONField(default=dict, blank=True)
     # Fields an operator set by hand (name, spec, organization); inventory leaves them alone.
     locked_fields = models.JSONField(default=list, blank=True)

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Field, Schema
+from pydantic import ConfigDict, StrictBool, StrictInt, StrictStr
 
 
 class ErrorOut(Schema):
@@ -38,6 +39,7 @@ class SubmitOut(Schema):
     imaging_status: str
     submission_id: int
     warnings: list[str] = []
+    spec_mismatches: list[str] = []
 
 
 class UpdateStatusIn(Schema):
@@ -66,11 +68,28 @@ class OrganizationOut(Schema):
     imaging_url: str
 
 
+class SpecRequirements(Schema):
+    """What a spec's devices must have; a requirement left out (or null) is not checked.
+    Strict types and no unknown keys: a typo must not pass as a requirement never checked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cpu_pattern: StrictStr | None = None
+    min_cores: StrictInt | None = None
+    min_memory_gib: StrictInt | None = None
+    min_disks: StrictInt | None = None
+    min_disk_gb: StrictInt | None = None
+    min_nics: StrictInt | None = None
+    modem: StrictBool | None = None
+
+
 class SpecIn(Schema):
     name: str
     name_patterns: list[str] = []
     capabilities: dict[str, Any] = {}
     imaging_url: str = ""
+    requirements: SpecRequirements | None = None
+    image_anyway: StrictBool = False
 
 
 class SpecOut(Schema):
@@ -79,6 +98,8 @@ class SpecOut(Schema):
     name_patterns: list[str]
     capabilities: dict[str, Any]
     imaging_url: str
+    requirements: dict[str, Any]
+    image_anyway: bool
 
 
 class RequestIn(Schema):
@@ -119,6 +140,8 @@ class DeviceOut(Schema):
     inventory_status: str
     imaging_status: str
     flagged_for_inventory: bool
+    fails_spec: bool
+    spec_mismatches: list[dict[str, str]]
     macs: list[MacOut]
     warnings: list[str]
     created_at: datetime

@@ -149,6 +149,16 @@ def flagged_devices(user=None) -> QuerySet[Device]:
     )
 
 
+def devices_failing_spec(user=None) -> QuerySet[Device]:
+    """Devices whose latest inventory fails their spec's requirements."""
+    return (
+        device_queryset(user)
+        .filter(fails_spec=True)
+        .select_related("spec", "organization")
+        .order_by("-updated_at", "id")
+    )
+
+
 def submission_queryset(*, user=None, outcomes=None) -> QuerySet[Submission]:
     """The journal: staff only (a raw body may name any organization's device)."""
     qs = restrict(Submission.objects.select_related("device", "resolved_by"), user)

@@ -9,6 +9,7 @@ from django import template
 from inventory.portal.badges import LABELS
 from inventory.portal.badges import badge as status_badge
 from inventory.services import pciids
+from inventory.services.speccheck import requirements_describe
 from inventory.services.timeline import humane
 
 register = template.Library()
@@ -66,6 +67,11 @@ def as_table(value) -> dict | None:
         columns += [key for key in record if key not in columns]
     rows = [[change_value(record.get(key)) for key in columns] for record in value]
     return {"columns": columns, "rows": rows}
+
+
+@register.filter
+def requirement_lines(requirements) -> list[str]:
+    return requirements_describe(requirements or {})
 
 
 @register.filter

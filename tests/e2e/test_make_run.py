@@ -185,11 +185,26 @@ def documented_requests() -> list[Example]:
     return found
 
 
+def admin_token(var_dir: Path) -> str:
+    """An admin API token of the demo's admin, made the way docs/api.md says ($ADMIN_TOKEN)."""
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+    }
+    out = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "manage.py", "create_api_token", "admin", "--name=docs"],
+        cwd=ROOT, env={**env, "ARROW_VAR_DIR": str(var_dir)}, capture_output=True, text=True,
+        check=True, timeout=60,
+    )  # fmt: skip
+    return out.stdout.strip().splitlines()[-1]
+
+
 def run_documented_requests(var_dir: Path, port: int, *, after_submit: bool) -> list[str]:
     """Runs each documented request as written (the demo's server for 127.0.0.1:8000 and
-    ARROW:8000), in a directory whose var/ is this server's, with $KEY set as the README sets
-    it, and compares the answer with the one shown. Returns where the examples are."""
+    ARROW:8000), in a directory whose var/ is this server's, with $KEY and $ADMIN_TOKEN set as the
+    README and docs/api.md set them, and compares the answer with the one shown. Returns where
+    the examples are."""
     examples = [e for e in documented_requests() if e.after_submit == after_submit]
+    token = admin_token(var_dir) if examples else ""
     workdir = var_dir.parent / "checkout"
     workdir.mkdir(exist_ok=True)
     if not (workdir / "var").exists():
@@ -200,23 +215,12 @@ def run_documented_requests(var_dir: Path, port: int, *, after_submit: bool) -> 
         out = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", script],
             cwd=workdir, capture_output=True, text=True, check=False, timeout=30,
-            env={**os.environ, "KEY": (var_dir / "device_lookup_api_key").read_text().strip()},
+            env={**os.environ, "KEY": (var_dir / "device_lookup_api_key").read_text().strip(),
+                 "ADMIN_TOKEN": token},
         )  # fmt: skip
         assert out.returncode == 0, f"{example}: {out.stderr}"
         example.check(out.stdout, f"127.0.0.1:{port}")
     return [e.section for e in examples]
-
-
-def admin_token(var_dir: Path) -> str:
-    """A token for the demo's admin, made the way docs/api.md tells an operator to."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
-    env.update(ARROW_VAR_DIR=str(var_dir))
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    out = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "python"), "manage.py", "create_api_token", "admin"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
-    return out.stdout.strip().splitlines()[-1]
 
 
 def subscribe(port: int, token: str, url: str) -> dict:
