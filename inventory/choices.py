@@ -106,6 +106,7 @@ class WebhookEventType(models.TextChoices):
     DEVICE_SENT_TO_IMAGING = "device.sent_to_imaging", "Device sent to imaging"
     DEVICE_IMAGED = "device.imaged", "Device imaged"
     DEVICE_IMAGING_FAILED = "device.imaging_failed", "Imaging failed"
+    DEVICE_FAILS_SPEC = "device.fails_spec", "Device fails its spec"
     REQUEST_FULFILLED = "request.fulfilled", "Request fulfilled"
 
 

@@ -548,9 +548,7 @@ def _persist_change(
     if not target.is_new:
         # A new device's hardware is its first facts, not a change of them.
         changes = {**merged.changes, **changes}
-    # The one place for a "spec mismatch" event (webhooks): the device is saved, spec[1] is
-    # non-empty when the verdict changed, and device.spec_mismatches holds the reasons.
-    changes.update(spec[1])
+    changes.update(spec[1])  # non-empty when the spec check's verdict changed
     history_add(
         device=device,
         kind=HistoryKind.INVENTORY,
@@ -563,6 +561,11 @@ def _persist_change(
         WebhookEventType.DEVICE_INVENTORIED if target.is_new else WebhookEventType.DEVICE_UPDATED
     )
     emit_device_event(event, device, submission=entry.pk, changed=sorted(changes))
+    if spec[1] and device.fails_spec:  # it fails its spec now, or for other reasons than before
+        emit_device_event(
+            WebhookEventType.DEVICE_FAILS_SPEC, device,
+            submission=entry.pk, spec_mismatches=_mismatch_texts(device),
+        )  # fmt: skip
 
 
 def _mark_applied(entry: Submission, device: Device, placement: Placement | None) -> None:

@@ -4,10 +4,13 @@ the admin API validates the requirements."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from inventory.models import AuditEntry, Device, DeviceSpec, Submission
+from inventory.models import AuditEntry, Device, DeviceSpec, Submission, WebhookEvent
 from inventory.services.catalog import spec_save
+from inventory.services.webhooks import webhook_subscription_create
 from tests.conftest import DOC_MAC
 
 pytestmark = pytest.mark.django_db
@@ -243,3 +246,29 @@ def test_the_device_api_shows_the_flag(admin_client, device_client, nuc_spec):
     listed = admin_client.get("/api/devices", {"fails_spec": "true"}).json()
     assert [d["id"] for d in listed] == [device.pk]
     assert admin_client.get("/api/devices", {"fails_spec": "false"}).json() == []
+
+
+def test_turning_to_failing_its_spec_is_a_webhook_event_with_the_reasons(
+    device_client, nuc_spec, staff_user
+):
+    webhook_subscription_create(
+        actor=staff_user, url="http://receiver.example/hook", event_types=["device.fails_spec"]
+    )
+
+    def told() -> list[dict]:
+        events = WebhookEvent.objects.filter(type="device.fails_spec").order_by("id")
+        return [json.loads(e.body)["data"] for e in events]
+
+    assert device_client.post("/api/inventory/submit", inventory()).status_code == 200
+    (first,) = told()
+    assert first["spec_mismatches"] == [
+        "expected 32 GiB memory, found 16 GiB",
+        "expected 2 disks, found 1",
+    ]
+    assert first["device"]["id"] == Device.objects.get().pk
+    device_client.post("/api/inventory/submit", inventory())
+    assert len(told()) == 1  # the same failure again: not told again
+    device_client.post("/api/inventory/submit", inventory(memory_mb=4096))
+    assert told()[-1]["spec_mismatches"][0] == "expected 32 GiB memory, found 8 GiB"  # new reasons
+    device_client.post("/api/inventory/submit", inventory(memory_mb=16384, disks=(NVME, SATA)))
+    assert len(told()) == 2  # it passes now: no failure to tell
