@@ -43,7 +43,11 @@ run: setup-app
 	$(PY) manage.py collectstatic --no-input -v 0
 	@$(PY) manage.py arrow_banner --bind "$(ARROW_BIND)"
 	rm -rf "$(METRICS_DIR)" && mkdir -p "$(METRICS_DIR)"
-	exec env PROMETHEUS_MULTIPROC_DIR="$(METRICS_DIR)" $(VENV)/bin/gunicorn arrow.wsgi:application --bind "$(ARROW_BIND)" --workers $(WORKERS) \
+	@# The webhook worker runs beside gunicorn; whatever stops gunicorn (Ctrl-C, a TERM to the
+	@# process group) stops the worker too, and the worker alone dying stops nothing else.
+	$(PY) manage.py webhook_worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
+	env PROMETHEUS_MULTIPROC_DIR="$(METRICS_DIR)" $(VENV)/bin/gunicorn arrow.wsgi:application --bind "$(ARROW_BIND)" --workers $(WORKERS) \
 		--access-logfile - --forwarded-allow-ips "*" --no-control-socket
 
 lint: setup-dev

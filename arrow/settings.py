@@ -240,6 +240,17 @@ ARROW_DHCP_HOSTS_DIR = os.environ.get("ARROW_DHCP_HOSTS_DIR", "")
 ARROW_GRUB_DIR = os.environ.get("ARROW_GRUB_DIR", "")
 # The PCI ID list naming the vendors and devices of inventories in the portal (Debian: pci.ids).
 ARROW_PCI_IDS = os.environ.get("ARROW_PCI_IDS", "/usr/share/misc/pci.ids")
+# Webhook deliveries (docs/webhooks.md): the worker's HTTP timeout, the back-off between tries
+# (exponential from BASE, at most MAX, with jitter), and when a delivery is given up (after so
+# many tries or so long since it was queued, whichever comes first).
+ARROW_WEBHOOK_TIMEOUT_S = float(os.environ.get("ARROW_WEBHOOK_TIMEOUT_S", "10"))
+ARROW_WEBHOOK_BACKOFF_BASE_S = float(os.environ.get("ARROW_WEBHOOK_BACKOFF_BASE_S", "10"))
+ARROW_WEBHOOK_BACKOFF_MAX_S = float(os.environ.get("ARROW_WEBHOOK_BACKOFF_MAX_S", "3600"))
+ARROW_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("ARROW_WEBHOOK_MAX_ATTEMPTS", "15"))
+ARROW_WEBHOOK_MAX_AGE_S = float(os.environ.get("ARROW_WEBHOOK_MAX_AGE_S", str(3 * 24 * 3600)))
+# How often the worker looks for outbox rows and for devices newly stuck.
+ARROW_WEBHOOK_POLL_S = float(os.environ.get("ARROW_WEBHOOK_POLL_S", "1"))
+ARROW_WEBHOOK_STUCK_SCAN_S = float(os.environ.get("ARROW_WEBHOOK_STUCK_SCAN_S", "30"))
 # Extra kernel arguments for the inventory image (e.g. "console=ttyS0" for a serial console).
 ARROW_KERNEL_ARGS = os.environ.get("ARROW_KERNEL_ARGS", "console=tty0 console=ttyS0,115200")
 

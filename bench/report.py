@@ -64,6 +64,13 @@ def print_watched(watched: dict, devices: int) -> None:
     )
     for problem in m["problems"][:10]:
         print(f"  ! {problem}")
+    hooks = watched.get("webhooks")
+    if hooks:
+        print(
+            f"webhooks: {hooks['arrived']} of {hooks['events']} events delivered "
+            f"({hooks['repeats']} repeated), {hooks['events_per_second']:g} events/s, worst lag "
+            f"{hooks['worst_lag_s']:g} s" + ("" if hooks["drained"] else "; NOT ALL DELIVERED")
+        )
 
 
 def print_figures(result: dict) -> None:

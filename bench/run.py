@@ -26,13 +26,23 @@ from pathlib import Path
 
 import psycopg
 
-from bench import observe, report
+from bench import hooks, observe, report
 from bench.cluster import DEFAULT_PORT, PgCluster, free_port
 from bench.devices import ORG, SPEC_ROWS, make_devices
 from bench.procs import Gunicorn, peak_rss_kib, tree_cpu_seconds
 from bench.wrk import run_wrk, wrk_path
 
 ROOT = Path(__file__).resolve().parent.parent
+EVENTS = [
+    "device.inventoried",
+    "device.updated",
+    "device.conflict",
+    "device.stuck",
+    "device.sent_to_imaging",
+    "device.imaged",
+    "device.imaging_failed",
+    "request.fulfilled",
+]
 TARGETS = {"checkmac_p99_ms": 50.0, "checkmac_ratio": 0.5, "submit_rps": 200.0}
 
 
@@ -235,11 +245,13 @@ def mass_boot(
     )
     devices = make_devices(n)
     (out / "devices.json").write_text(json.dumps(devices))
-    with server:
+    # The webhook worker delivers every event of the boot to a receiver that accepts all.
+    with server, hooks.Sink() as sink, hooks.Worker(env, out / "webhook-worker.log"):
         token = env["BENCH_TOKEN"]
         api_post(server.url, "/api/organizations", {"name": ORG}, token)
         for spec in SPEC_ROWS:
             api_post(server.url, "/api/specs", spec, token)
+        api_post(server.url, "/api/webhooks", {"url": sink.url, "event_types": EVENTS}, token)
         cpu0, pg0, t0 = server.cpu_seconds(), tree_cpu_seconds(pg.postmaster_pid()), time.time()
         subprocess.run(
             [
@@ -263,6 +275,8 @@ def mass_boot(
         memory = [peak_rss_kib(pid) for pid in server.worker_pids()]
         # What Prometheus would see now, with every worker's counters (multiprocess mode).
         samples = observe.scrape(server.url, env["ARROW_METRICS_TOKEN"])
+        drained = hooks.wait_delivered(env["DATABASE_URL"])
+        webhooks = hooks.figures(sink, env["DATABASE_URL"], drained=drained)
     load = json.loads((out / "load.json").read_text())
     requests = len(load["records"])
     return {
@@ -273,6 +287,7 @@ def mass_boot(
         "seconds": t1 - t0,
         "server_cpu_ms_per_request": (cpu1 - cpu0) * 1000 / max(1, requests),
         "postgres_cpu_ms_per_request": (pg1 - pg0) * 1000 / max(1, requests),
+        "webhooks": webhooks,
     }
 
 
@@ -410,6 +425,7 @@ def main() -> int:
                 boot["samples"], records=load["records"], db=db, db_url=db_url
             ),
             "token_submits": load["token_submits"],
+            "webhooks": boot["webhooks"],
         }
         rate = checkmac_rounds(
             env=env,
@@ -472,4 +488,5 @@ def main() -> int:
     print("bench: " + " ".join(f"{k}={v}" for k, v in summary.items()), flush=True)
     failed = errors or db["lost"] or db["duplicates"] or not db["ok"]
     failed = failed or watched["metrics"]["problems"]
+    failed = failed or watched["webhooks"]["missing"] or not watched["webhooks"]["drained"]
     return 1 if failed else 0

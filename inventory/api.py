@@ -44,9 +44,14 @@ from inventory.schemas import (
     SubmitOut,
     UpdateStatusIn,
     UpdateStatusOut,
+    WebhookCreatedOut,
+    WebhookDeliveryOut,
+    WebhookEditIn,
+    WebhookIn,
+    WebhookOut,
     openapi_body,
 )
-from inventory.services import catalog, devices, serials
+from inventory.services import catalog, devices, serials, webhooks
 from inventory.services.boot import boot_decide_for_mac
 from inventory.services.pxe import device_imaging_report, device_imaging_requeue
 from inventory.services.status import device_status_bulk_update
@@ -419,6 +424,87 @@ def serial_decide(request, serial_id: Id, payload: SerialDecideIn):
         suspect_id=serial_id, decision=payload.decision, note=payload.note, actor=request.user
     )
     return _serial_out(selectors.serial_reports([suspect], user=request.user)[0])
+
+
+# --- admin API: webhooks -------------------------------------------------------------------------
+
+
+def _webhook_out(sub) -> dict:
+    return {
+        "id": sub.pk,
+        "url": sub.url,
+        "event_types": list(sub.event_types),
+        "organization": sub.organization.name if sub.organization_id else None,
+        "description": sub.description,
+        "active": sub.active,
+        "created_at": sub.created_at,
+    }
+
+
+DELIVERY_FIELDS = ("id", "subscription_id", "state", "attempts", "next_attempt_at")
+DELIVERY_FIELDS += ("last_status_code", "last_error", "finished_at")
+
+
+def _delivery_out(delivery) -> dict:
+    return {
+        **{f: getattr(delivery, f) for f in DELIVERY_FIELDS},
+        "event_id": delivery.event.event_id,
+        "event_type": delivery.event.type,
+        "log": list(delivery.log.all()),
+    }
+
+
+@admin.get("/webhooks", response={200: list[WebhookOut], **ERRORS})
+def webhook_list(request):
+    """The subscriptions the caller manages: staff all, an organization's admins their own."""
+    return [_webhook_out(s) for s in selectors.webhook_list(request.user)]
+
+
+@admin.post("/webhooks", response={201: WebhookCreatedOut, **ERRORS})
+def webhook_create(request, payload: WebhookIn):
+    """A new subscription; the answer carries its secret, which is never shown again."""
+    sub, secret = webhooks.webhook_subscription_create(actor=request.user, **payload.dict())
+    return Status(201, {**_webhook_out(sub), "secret": secret})
+
+
+@admin.get("/webhooks/{webhook_id}", response={200: WebhookOut, **ERRORS})
+def webhook_get(request, webhook_id: Id):
+    return _webhook_out(selectors.webhook_get(user=request.user, pk=webhook_id))
+
+
+@admin.patch("/webhooks/{webhook_id}", response={200: WebhookOut, **ERRORS})
+def webhook_edit(request, webhook_id: Id, payload: WebhookEditIn):
+    fields = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    sub = webhooks.webhook_subscription_update(actor=request.user, pk=webhook_id, **fields)
+    return _webhook_out(selectors.webhook_get(user=request.user, pk=sub.pk))
+
+
+@admin.delete("/webhooks/{webhook_id}", response={204: None, **ERRORS})
+def webhook_delete(request, webhook_id: Id):
+    webhooks.webhook_subscription_delete(actor=request.user, pk=webhook_id)
+    return Status(204, None)
+
+
+@admin.get("/webhooks/{webhook_id}/deliveries", response={200: list[WebhookDeliveryOut], **ERRORS})
+def webhook_deliveries(request, webhook_id: Id, limit: int = Query(100, ge=1, le=1000)):
+    """Newest first, each with its log of tries (attempt, status code, error, duration)."""
+    sub = selectors.webhook_get(user=request.user, pk=webhook_id)
+    rows = selectors.webhook_deliveries(user=request.user, subscription=sub)[:limit]
+    return [_delivery_out(d) for d in rows]
+
+
+@admin.get("/webhook-deliveries/{delivery_id}", response={200: WebhookDeliveryOut, **ERRORS})
+def webhook_delivery(request, delivery_id: Id):
+    return _delivery_out(selectors.webhook_delivery_get(user=request.user, pk=delivery_id))
+
+
+@admin.post(
+    "/webhook-deliveries/{delivery_id}/redeliver", response={200: WebhookDeliveryOut, **ERRORS}
+)
+def webhook_redeliver(request, delivery_id: Id):
+    """Queues the delivery again at once: the same event id and body, a new signature."""
+    webhooks.webhook_redeliver(actor=request.user, delivery_id=delivery_id)
+    return _delivery_out(selectors.webhook_delivery_get(user=request.user, pk=delivery_id))
 
 
 # --- helpers shared by the handlers above --------------------------------------------------------

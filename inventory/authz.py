@@ -9,6 +9,8 @@ Actors:
 - a staff user (or superuser): everything;
 - an organization member (any other active user): the devices, requests and boot events of the
   organizations they belong to; specs to read; nothing else;
+- an organization admin (a member whose membership says so): also that organization's webhook
+  subscriptions and their deliveries;
 - an anonymous or inactive user: nothing;
 - None, the system itself: the service-key endpoints, the boot path and management commands.
   Every path a person drives passes that person. A device holding a per-boot token is scoped
@@ -29,15 +31,18 @@ from inventory.models import (
     DeviceRequest,
     DeviceSpec,
     Organization,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 
 
 class Action(StrEnum):
     VIEW = "view"
     CHANGE = "change"  # create, edit, delete, resolve
+    MANAGE = "manage"  # what an organization's admins do: its webhook subscriptions
 
 
-VIEW, CHANGE = Action.VIEW, Action.CHANGE
+VIEW, CHANGE, MANAGE = Action.VIEW, Action.CHANGE, Action.MANAGE
 
 # Models an organization member may reach, and the path from a row to its organization.
 MEMBER_OWNED: dict[type[Model], str] = {
@@ -45,6 +50,12 @@ MEMBER_OWNED: dict[type[Model], str] = {
     DeviceRequest: "organization",
     BootEvent: "device__organization",
     DeviceHistory: "device__organization",
+}
+# Models an organization's admins see and change (other members: nothing); a row of no
+# organization (a subscription to every organization's events) is staff-only.
+ADMIN_OWNED: dict[type[Model], str] = {
+    WebhookSubscription: "organization",
+    WebhookDelivery: "subscription__organization",
 }
 # Models everyone signed in may read; only staff change them.
 READ_ALL: frozenset[type[Model]] = frozenset({DeviceSpec})
@@ -72,6 +83,9 @@ def organizations(actor, action: Action = VIEW) -> QuerySet[Organization]:
         return Organization.objects.all()
     if not _is_member_user(actor):
         return Organization.objects.none()
+    if action is MANAGE:
+        # One filter call: both conditions on the same membership row.
+        return Organization.objects.filter(memberships__user=actor, memberships__is_admin=True)
     return Organization.objects.filter(memberships__user=actor)
 
 
@@ -84,6 +98,8 @@ def restrict(qs: QuerySet, actor, action: Action = VIEW) -> QuerySet:
         return qs.filter(pk__in=organizations(actor)) if action is VIEW else qs.none()
     if model in READ_ALL:
         return qs if action is VIEW and _is_member_user(actor) else qs.none()
+    if model in ADMIN_OWNED:
+        return qs.filter(**{f"{ADMIN_OWNED[model]}__in": organizations(actor, MANAGE)})
     path = MEMBER_OWNED.get(model)
     if path is None or not _is_member_user(actor):
         return qs.none()
@@ -101,14 +117,16 @@ def require_staff(actor, what: str) -> None:
         raise Forbidden("forbidden", f"only staff may {what}")
 
 
-def require_organization(actor, org: Organization | None, *, field: str = "organization"):
-    """*org* is one *actor* may act in; otherwise 404, as if it did not exist. An organization
-    of None (a device of no organization) is for staff only."""
+def require_organization(
+    actor, org: Organization | None, *, field: str = "organization", action: Action = CHANGE
+):
+    """*org* is one *actor* may *action* in; otherwise 404, as if it did not exist. An
+    organization of None (a device of no organization, a subscription to all) is staff-only."""
     if is_staff(actor):
         return
     if org is None:
-        raise Forbidden("forbidden", "only staff may leave a device without an organization")
-    if not organizations(actor, CHANGE).filter(pk=org.pk).exists():
+        raise Forbidden("forbidden", "only staff may act for no organization or for all")
+    if not organizations(actor, action).filter(pk=org.pk).exists():
         raise NotFound("unknown_organization", f"no organization {org.name!r}", field=field)
 
 

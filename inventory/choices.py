@@ -94,3 +94,31 @@ class SerialState(models.TextChoices):
 
 # The states in which a serial is a placeholder: it identifies no device.
 PLACEHOLDER_SERIAL_STATES = (SerialState.SUSPECT, SerialState.CONFIRMED)
+
+
+class WebhookEventType(models.TextChoices):
+    """What a webhook subscription can hear about (docs/webhooks.md)."""
+
+    DEVICE_INVENTORIED = "device.inventoried", "Device inventoried"
+    DEVICE_UPDATED = "device.updated", "Device updated"
+    DEVICE_CONFLICT = "device.conflict", "Submission conflict"
+    DEVICE_STUCK = "device.stuck", "Device stuck"
+    DEVICE_SENT_TO_IMAGING = "device.sent_to_imaging", "Device sent to imaging"
+    DEVICE_IMAGED = "device.imaged", "Device imaged"
+    DEVICE_IMAGING_FAILED = "device.imaging_failed", "Imaging failed"
+    DEVICE_FAILS_SPEC = "device.fails_spec", "Device fails its spec"
+    REQUEST_FULFILLED = "request.fulfilled", "Request fulfilled"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"  # given up after the maximum attempts or age
+
+
+class AttemptOutcome(models.TextChoices):
+    """One try's result: the label of the deliveries counter in /metrics."""
+
+    DELIVERED = "delivered", "Delivered"
+    RETRY = "retry", "Will retry"
+    FAILED = "failed", "Given up"

@@ -217,12 +217,13 @@ class DeviceFilter(ArrowFilterSet):
         choices=ImagingStatus.choices, label="Imaging", empty_label=ANY
     )
     has_modem = BooleanFilter(label="Modem", widget=forms.Select(choices=YES_NO))
+    fails_spec = BooleanFilter(label="Fails its spec", widget=forms.Select(choices=YES_NO))
 
     class Meta:
         model = Device
         fields = [
             "q", "mac", "serial", "name", "organization", "spec",
-            "inventory_status", "imaging_status", "has_modem",
+            "inventory_status", "imaging_status", "has_modem", "fails_spec",
         ]  # fmt: skip
         form = FilterForm
 
@@ -233,6 +234,7 @@ class DeviceFilter(ArrowFilterSet):
         "name": "part of the name (any case)",
         "organization": "the organization's slug or name",
         "spec": "the spec's name, or none for devices that match no spec",
+        "fails_spec": "true for devices whose hardware fails their spec's requirements",
     }
 
     def search(self, queryset, name, value):

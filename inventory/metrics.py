@@ -3,8 +3,9 @@
 Two kinds of numbers. Counts and latencies of check-mac and submit live in the process that
 answered; with several gunicorn workers they go through prometheus_client's multiprocess mode
 (PROMETHEUS_MULTIPROC_DIR, set by `make run`), so any worker's scrape adds up all of them. The
-state of the fleet (devices by status, open conflicts, stuck devices, the journal by outcome) is
-read from the database at each scrape, so it is the same whichever worker answers.
+state of the fleet (devices by status, open conflicts, stuck devices, the journal by outcome,
+webhook deliveries by outcome and state) is read from the database at each scrape, so it is the
+same whichever worker answers.
 
 The endpoint needs `Authorization: Bearer $ARROW_METRICS_TOKEN`; with no token configured it
 answers 503 to everyone (fail closed).
@@ -32,10 +33,16 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from inventory.choices import ImagingStatus, InventoryStatus, SubmissionOutcome
-from inventory.models import Device, Submission
+from inventory.choices import (
+    AttemptOutcome,
+    DeliveryState,
+    ImagingStatus,
+    InventoryStatus,
+    SubmissionOutcome,
+)
+from inventory.models import Device, Submission, WebhookAttempt, WebhookDelivery
 
 CHECK_MAC = Counter(
     "arrow_check_mac",
@@ -115,6 +122,34 @@ class FleetCollector:
         )  # fmt: skip
 
 
+def _counts(model, field: str, values) -> dict[str, int]:
+    counts = dict.fromkeys(values, 0)
+    for row in model.objects.values(field).annotate(n=Count("pk")).order_by():
+        counts[row[field]] = row["n"]
+    return counts
+
+
+class WebhookCollector:
+    """Webhook deliveries from the database: the worker is another process, and the delivery
+    log is the record of every try (a counter while the log is not pruned)."""
+
+    def collect(self):
+        tries = CounterMetricFamily(
+            "arrow_webhook_deliveries",
+            "Webhook delivery tries by outcome (delivered, retry, failed: given up)",
+            labels=["outcome"],
+        )
+        for outcome, n in _counts(WebhookAttempt, "outcome", AttemptOutcome.values).items():
+            tries.add_metric([outcome], n)
+        states = GaugeMetricFamily(
+            "arrow_webhook_deliveries_by_state", "Webhook deliveries by state", labels=["state"]
+        )
+        for state, n in _counts(WebhookDelivery, "state", DeliveryState.values).items():
+            states.add_metric([state], n)
+        yield tries
+        yield states
+
+
 def _registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
@@ -123,6 +158,7 @@ def _registry() -> CollectorRegistry:
         registry = CollectorRegistry()
         registry.register(_ProcessMetrics())
     registry.register(FleetCollector())
+    registry.register(WebhookCollector())
     return registry
 
 

@@ -12,6 +12,7 @@ from django.db.models import Q
 from inventory.choices import (
     AuditAction,
     BootStep,
+    DeliveryState,
     HistoryKind,
     ImagingStatus,
     InventoryStatus,
@@ -19,6 +20,7 @@ from inventory.choices import (
     SerialState,
     SnSource,
     SubmissionOutcome,
+    WebhookEventType,
 )
 
 CANONICAL_MAC_REGEX = r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$"
@@ -50,6 +52,11 @@ class DeviceSpec(models.Model):
     # Free-form facts (cpu, ram_gb, ...) used later to pick VM templates.
     capabilities = models.JSONField(default=dict, blank=True)
     imaging_url = models.CharField(max_length=500, blank=True)
+    # What its devices must have (services/speccheck.py): cpu_pattern, min_cores,
+    # min_memory_gib, min_disks, min_disk_gb, min_nics, modem. Empty: nothing is checked.
+    requirements = models.JSONField(default=dict, blank=True)
+    # A device that fails the requirements is flagged but still sent to imaging.
+    image_anyway = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -136,6 +143,9 @@ class Device(models.Model):
     )
     imaging_error = models.TextField(blank=True)
     flagged_for_inventory = models.BooleanField(default=False)
+    # The latest inventory's hardware fails its spec's requirements: [{fact, message}].
+    fails_spec = models.BooleanField(default=False, db_index=True)
+    spec_mismatches = models.JSONField(default=list, blank=True)
     hardware = models.JSONField(default=dict, blank=True)
     # Fields an operator set by hand (name, spec, organization); inventory leaves them alone.
     locked_fields = models.JSONField(default=list, blank=True)
@@ -258,6 +268,8 @@ class OrganizationMembership(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="memberships"
     )
+    # An organization's admin also manages its webhook subscriptions.
+    is_admin = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -408,3 +420,109 @@ class SuspectSerial(models.Model):
 
     def __str__(self) -> str:
         return f"{self.serial} ({self.state})"
+
+
+class WebhookSubscription(models.Model):
+    """Where an organization's events are POSTed, and which. The secret signs each delivery; it
+    has to be kept readable for that, and is shown to a person only once, at creation."""
+
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="webhooks"
+    )  # None: the events of every organization (staff only)
+    url = models.CharField(max_length=500)
+    secret = models.CharField(max_length=200)
+    event_types = models.JSONField(default=list)
+    description = models.CharField(max_length=200, blank=True)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Webhook #{self.pk} {self.url}"
+
+
+class WebhookEvent(models.Model):
+    """The outbox: one row per event, written in the transaction of the change it reports, with
+    the body exactly as every delivery sends it."""
+
+    event_id = models.CharField(max_length=40, unique=True)
+    type = models.CharField(max_length=40, choices=WebhookEventType.choices)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    device = models.ForeignKey(
+        Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_events"
+    )
+    # Events of one key (a device, or a MAC not yet a device) are delivered in order.
+    ordering_key = models.CharField(max_length=80)
+    # Events found by a scan rather than caused by a change (stuck): written once per cause.
+    dedupe_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.type}"
+
+
+class WebhookDelivery(models.Model):
+    """One event to one subscription: its state, and when the worker tries it next."""
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
+    ordering_key = models.CharField(max_length=80)  # the event's, so that one index answers
+    state = models.CharField(
+        max_length=20, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)  # since it was (re)queued
+    queued_at = models.DateTimeField()  # the maximum age counts from here
+    next_attempt_at = models.DateTimeField()
+    lease_until = models.DateTimeField(null=True, blank=True)  # a worker is sending it
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "event"], name="inventory_webhookdelivery_unique_sub_event"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="inventory_delivery_due"),
+            models.Index(
+                fields=["subscription", "ordering_key", "state", "event"],
+                name="inventory_delivery_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"delivery #{self.pk} of {self.event_id} ({self.state})"
+
+
+class WebhookAttempt(models.Model):
+    """The delivery log: one row per HTTP try."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="log")
+    number = models.PositiveIntegerField()
+    at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=20)  # AttemptOutcome
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of delivery #{self.delivery_id}"

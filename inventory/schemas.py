@@ -16,6 +16,9 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
     ValidationError,
     ValidatorFunctionWrapHandler,
     WrapValidator,
@@ -289,6 +292,7 @@ class SubmitOut(Schema):
     imaging_status: str
     submission_id: int
     warnings: list[str] = []
+    spec_mismatches: list[str] = []
 
 
 class UpdateStatusOut(Schema):
@@ -312,11 +316,28 @@ class OrganizationOut(Schema):
     imaging_url: str
 
 
+class SpecRequirements(Schema):
+    """What a spec's devices must have; a requirement left out (or null) is not checked.
+    Strict types and no unknown keys: a typo must not pass as a requirement never checked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cpu_pattern: StrictStr | None = None
+    min_cores: StrictInt | None = None
+    min_memory_gib: StrictInt | None = None
+    min_disks: StrictInt | None = None
+    min_disk_gb: StrictInt | None = None
+    min_nics: StrictInt | None = None
+    modem: StrictBool | None = None
+
+
 class SpecIn(Schema):
     name: str
     name_patterns: list[str] = []
     capabilities: dict[str, Any] = {}
     imaging_url: str = ""
+    requirements: SpecRequirements | None = None
+    image_anyway: StrictBool = False
 
 
 class SpecOut(Schema):
@@ -325,6 +346,8 @@ class SpecOut(Schema):
     name_patterns: list[str]
     capabilities: dict[str, Any]
     imaging_url: str
+    requirements: dict[str, Any]
+    image_anyway: bool
 
 
 class RequestIn(Schema):
@@ -365,6 +388,8 @@ class DeviceOut(Schema):
     inventory_status: str
     imaging_status: str
     flagged_for_inventory: bool
+    fails_spec: bool
+    spec_mismatches: list[dict[str, str]]
     macs: list[MacOut]
     warnings: list[str]
     created_at: datetime
@@ -478,3 +503,56 @@ class SerialOut(Schema):
 class SerialDecideIn(Schema):
     decision: str = Field(max_length=20, description="confirm or clear")
     note: str = Field("", max_length=500)
+
+
+class WebhookIn(Schema):
+    url: str
+    event_types: list[str]
+    organization: str | None = None  # name or slug; none: every organization (staff only)
+    secret: str | None = None  # none: one is generated; either way it is shown only once
+    description: str = ""
+    active: bool = True
+
+
+class WebhookEditIn(Schema):
+    url: str | None = None
+    event_types: list[str] | None = None
+    description: str | None = None
+    active: bool | None = None
+
+
+class WebhookOut(Schema):
+    id: int
+    url: str
+    event_types: list[str]
+    organization: str | None
+    description: str
+    active: bool
+    created_at: datetime
+
+
+class WebhookCreatedOut(WebhookOut):
+    secret: str  # the only time it is shown
+
+
+class WebhookAttemptOut(Schema):
+    number: int
+    at: datetime
+    outcome: str
+    status_code: int | None
+    error: str
+    duration_ms: int
+
+
+class WebhookDeliveryOut(Schema):
+    id: int
+    subscription_id: int
+    event_id: str
+    event_type: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    last_status_code: int | None
+    last_error: str
+    finished_at: datetime | None
+    log: list[WebhookAttemptOut]

@@ -8,7 +8,7 @@ from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, V
 from django.utils import timezone
 
 from inventory import authz
-from inventory.authz import CHANGE, VIEW, Action, restrict
+from inventory.authz import CHANGE, MANAGE, VIEW, Action, restrict
 from inventory.choices import (
     HistoryKind,
     ImagingStatus,
@@ -30,6 +30,8 @@ from inventory.models import (
     SerialSighting,
     Submission,
     SuspectSerial,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 from inventory.services.macs import InvalidMac, normalize_mac
 from inventory.services.serials import count_machines
@@ -143,6 +145,16 @@ def flagged_devices(user=None) -> QuerySet[Device]:
         .filter(flagged_for_inventory=True)
         .select_related("organization")
         .prefetch_related("macs")
+        .order_by("-updated_at", "id")
+    )
+
+
+def devices_failing_spec(user=None) -> QuerySet[Device]:
+    """Devices whose latest inventory fails their spec's requirements."""
+    return (
+        device_queryset(user)
+        .filter(fails_spec=True)
+        .select_related("spec", "organization")
         .order_by("-updated_at", "id")
     )
 
@@ -293,3 +305,34 @@ def serial_reports(suspects, *, user=None) -> list[dict]:
             }
         )
     return reports
+
+
+# --- webhooks ----------------------------------------------------------------------------------
+
+
+def webhook_list(user) -> QuerySet[WebhookSubscription]:
+    """The subscriptions *user* manages (staff: all; an organization's admins: its own)."""
+    qs = WebhookSubscription.objects.select_related("organization").order_by("pk")
+    return restrict(qs, user, MANAGE)
+
+
+def webhook_get(*, user, pk: int) -> WebhookSubscription:
+    sub = webhook_list(user).filter(pk=pk).first()
+    if sub is None:
+        raise NotFound("unknown_webhook", f"no webhook subscription {pk!r}", field="id")
+    return sub
+
+
+def webhook_deliveries(*, user, subscription: WebhookSubscription | None = None):
+    """Newest first, each with its event and its log of tries."""
+    qs = restrict(WebhookDelivery.objects.all(), user, MANAGE)
+    if subscription is not None:
+        qs = qs.filter(subscription=subscription)
+    return qs.select_related("event", "subscription").prefetch_related("log").order_by("-pk")
+
+
+def webhook_delivery_get(*, user, pk: int) -> WebhookDelivery:
+    delivery = webhook_deliveries(user=user).filter(pk=pk).first()
+    if delivery is None:
+        raise NotFound("unknown_delivery", f"no webhook delivery {pk!r}", field="id")
+    return delivery

@@ -77,7 +77,12 @@ def build_showcase() -> dict:
         capabilities={"cores": 8, "ram_gb": 32},
         actor=operator,
     )
-    spec_save(name="Lenovo ThinkCentre M70q", name_patterns=["*11DT*"], actor=operator)
+    spec_save(
+        name="Lenovo ThinkCentre M70q",
+        name_patterns=["*11DT*"],
+        requirements={"cpu_pattern": "i5-10400T|i5-10500T", "min_memory_gib": 16, "min_disks": 2},
+        actor=operator,
+    )
     request_save(
         organization=blue,
         target_macs=[f"00:e0:4c:68:{i:02x}:10" for i in range(1, 7)],
@@ -111,6 +116,19 @@ def build_showcase() -> dict:
         mac_address=["enp1s0:3c:52:82:aa:00:01", "wwan0:00:a0:c6:00:00:00"],
     )
     ids.append(submit(unknown).device_id)
+    # A ThinkCentre in the agent's shape that fails its spec: 8 GiB and one disk.
+    tiny = {
+        "mac_address": ["enp0s31f6:e8:6a:64:3e:10:01"],
+        "device_name": "TC-401",
+        "serial_number": "MJ0DXK7Q",
+        "device_spec": "11DT0049GE",
+        "hardware": {
+            "cpu": {"model": "Intel(R) Core(TM) i5-10400T CPU @ 2.00GHz", "cores": 6},
+            "memory_modules": [{"slot": "ChannelA-DIMM0", "size_mb": 8192}],
+            "disks": [{"name": "nvme0n1", "size_bytes": 256_060_514_304, "transport": "nvme"}],
+        },
+    }
+    failing = submit(tiny).device_id
     # A second inventory of the first NUC: renamed, a modem fitted.
     second = nuc("00:e0:4c:68:01:10", name="PVE-1201-LAB", serial="G6TN014X")
     second.update(has_modem=True, imei="356938035643809")
@@ -132,4 +150,10 @@ def build_showcase() -> dict:
 
     rejected = submit({"mac_address": ["eth0:00:e0:4c:zz:01:02"], "imei": "12345"})
     conflict = submit(nuc("d8:9e:f3:1c:01:20", name="OPTI-301", serial="G6TN024X"))
-    return {"twice": twice, "rejected": rejected, "conflict": conflict, "operator": operator}
+    return {
+        "twice": twice,
+        "failing": failing,
+        "rejected": rejected,
+        "conflict": conflict,
+        "operator": operator,
+    }

@@ -237,6 +237,9 @@ def report_reply(reply: Any) -> None:
     if isinstance(reply, dict):
         fields = ("device_id", "status", "device_spec", "organization", "imaging_status")
         say("accepted: " + ", ".join(f"{name} {reply.get(name)}" for name in fields))
+        # A technician at the rack reads why the device is held from imaging.
+        for mismatch in reply.get("spec_mismatches") or []:
+            say(f"fails its spec: {mismatch}")
     print(json.dumps(reply, indent=2))
 
 

@@ -11,7 +11,7 @@ import re
 
 from django import forms
 
-from inventory.choices import ADMIN_STATUSES, RequestStatus
+from inventory.choices import ADMIN_STATUSES, RequestStatus, WebhookEventType
 from inventory.errors import InventoryError
 from inventory.models import DeviceSpec
 
@@ -27,7 +27,7 @@ class BootstrapForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
+            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
                 css = "form-check-input"
             elif isinstance(widget, forms.Select | forms.SelectMultiple):
                 css = "form-select"
@@ -47,6 +47,9 @@ def add_service_error(form: forms.Form, exc: InventoryError) -> None:
     """Shows a service's error on the field it names (``target_macs[1]`` -> ``target_macs``), or
     on the form as a whole when the form has no such field."""
     field = re.sub(r"\[\d+\]$", "", exc.field or "") or None
+    if field not in form.fields and field:
+        # "requirements.min_cores": the form's field is the last part.
+        field = field.rsplit(".", 1)[-1]
     form.add_error(field if field in form.fields else None, exc.message)
 
 
@@ -204,10 +207,67 @@ class SpecForm(BootstrapForm):
         help_text='A JSON object, e.g. {"cores": 4, "ram_gb": 16}',
     )
     imaging_url = forms.CharField(label="Imaging URL", max_length=500, required=False)
+    # What its devices must have (services/speccheck.py validates; empty: not checked).
+    cpu_pattern = forms.CharField(
+        label="CPU model pattern",
+        required=False,
+        help_text="A regular expression (RE2), case-insensitive, found anywhere in the CPU "
+        "model, e.g. i5-1135G7|i7-1165G7",
+    )
+    min_cores = forms.IntegerField(label="Minimum CPU cores", required=False)
+    min_memory_gib = forms.IntegerField(label="Minimum memory (GiB)", required=False)
+    min_disks = forms.IntegerField(label="Minimum disks", required=False)
+    min_disk_gb = forms.IntegerField(
+        label="Minimum disk size (GB)",
+        required=False,
+        help_text="Decimal GB, as on the disk's label; with a minimum of disks, each of them.",
+    )
+    min_nics = forms.IntegerField(label="Minimum NICs", required=False)
+    modem = forms.ChoiceField(
+        label="Modem",
+        required=False,
+        choices=[("", "not checked"), ("yes", "required"), ("no", "must have none")],
+    )
+    image_anyway = forms.BooleanField(
+        label="Image anyway",
+        required=False,
+        help_text="A device that fails these requirements is flagged but still sent to imaging.",
+    )
+
+    REQUIREMENTS = ("cpu_pattern", "min_cores", "min_memory_gib", "min_disks", "min_disk_gb",
+                    "min_nics")  # fmt: skip
 
     def clean_capabilities(self):
         value = self.cleaned_data.get("capabilities")
         return {} if value in (None, "") else value
+
+    @classmethod
+    def initial_of(cls, spec: DeviceSpec) -> dict:
+        required = spec.requirements or {}
+        modem = {True: "yes", False: "no"}.get(required.get("modem"), "")
+        return {
+            "name": spec.name,
+            "name_patterns": "\n".join(spec.name_patterns or []),
+            "capabilities": spec.capabilities,
+            "imaging_url": spec.imaging_url,
+            **{key: required.get(key) for key in cls.REQUIREMENTS},
+            "modem": modem,
+            "image_anyway": spec.image_anyway,
+        }
+
+    def service_fields(self) -> dict:
+        """What spec_save takes, from the cleaned form."""
+        data = self.cleaned_data
+        requirements = {key: data.get(key) for key in self.REQUIREMENTS}
+        requirements["modem"] = {"yes": True, "no": False}.get(data.get("modem") or "")
+        return {
+            "name": data["name"],
+            "name_patterns": data["name_patterns"],
+            "capabilities": data["capabilities"],
+            "imaging_url": data["imaging_url"],
+            "requirements": requirements,
+            "image_anyway": bool(data.get("image_anyway")),
+        }
 
 
 class SpecCheckForm(BootstrapForm):
@@ -246,3 +306,43 @@ class ResolveForm(BootstrapForm):
         if data.get("action") == "attach" and not data.get("device_id"):
             self.add_error("device_id", "Choose the device to attach the submission to.")
         return data
+
+
+# --- webhooks ----------------------------------------------------------------------------------
+
+
+class WebhookEditForm(BootstrapForm):
+    url = forms.CharField(
+        label="URL",
+        max_length=500,
+        help_text="http:// or https:// only; each delivery is a signed POST (docs/webhooks.md).",
+    )
+    event_types = forms.MultipleChoiceField(
+        label="Events",
+        choices=WebhookEventType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one event."},
+    )
+    description = forms.CharField(max_length=200, required=False)
+    active = forms.BooleanField(required=False, initial=True)
+
+
+class WebhookForm(WebhookEditForm):
+    organization = forms.ModelChoiceField(queryset=None, required=False)
+    secret = forms.CharField(
+        max_length=200,
+        required=False,
+        help_text="Blank: one is generated. Either way it is shown once, after saving.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    field_order = ["url", "event_types", "organization", "description", "secret", "active"]
+
+    def __init__(self, *args, organizations, staff: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["organization"]
+        field.queryset = organizations
+        # Staff may subscribe to every organization's events; an organization's admin to theirs.
+        field.required = not staff
+        field.empty_label = "(every organization)" if staff else "Choose…"
+        if not staff and organizations.count() == 1:
+            field.initial = organizations.first()

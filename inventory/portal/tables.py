@@ -84,6 +84,14 @@ class DeviceTable(tables.Table):
         )
 
     def render_spec(self, record):
+        if record.spec_id and record.fails_spec:
+            reasons = "; ".join(m.get("message", "") for m in record.spec_mismatches or [])
+            return format_html(
+                '{} <span class="badge bg-danger-subtle text-danger-emphasis border '
+                'border-danger-subtle" title="{}" data-testid="fails-spec">fails</span>',
+                record.spec.name,
+                reasons,
+            )
         if record.spec_id:
             return record.spec.name
         return format_html('<span class="text-body-secondary">{}</span>', "no match")

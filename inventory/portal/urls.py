@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from inventory.portal import views
+from inventory.portal import views, webhooks
 
 
 class IdConverter:
@@ -59,4 +59,13 @@ urlpatterns = [
     path("boots/", views.boot_list, name="boot_list"),
     path("onboarding/", views.onboarding, name="onboarding"),
     path("onboarding/rows/", views.onboarding_rows, name="onboarding_rows"),
+    path("webhooks/", webhooks.webhook_list, name="webhook_list"),
+    path("webhooks/new/", webhooks.webhook_create, name="webhook_create"),
+    path("webhooks/<id:webhook_id>/", webhooks.webhook_detail, name="webhook_detail"),
+    path("webhooks/<id:webhook_id>/delete/", webhooks.webhook_delete, name="webhook_delete"),
+    path(
+        "webhooks/deliveries/<id:delivery_id>/redeliver/",
+        webhooks.webhook_redeliver,
+        name="webhook_redeliver",
+    ),
 ]

@@ -73,6 +73,8 @@ def dashboard(request):
         "latest": selectors.latest_inventories(user, limit=8),
         "flagged": selectors.flagged_devices(user)[:10],
         "flagged_total": selectors.flagged_devices(user).count(),
+        "failing": selectors.devices_failing_spec(user)[:10],
+        "failing_total": selectors.devices_failing_spec(user).count(),
     }
     if user.is_staff:
         context["attention"] = selectors.submission_queryset(
@@ -535,7 +537,7 @@ def spec_create(request):
     form = forms.SpecForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            spec = catalog.spec_save(actor=request.user, **form.cleaned_data)
+            spec = catalog.spec_save(actor=request.user, **form.service_fields())
         except InventoryError as exc:
             forms.add_service_error(form, exc)
         else:
@@ -551,16 +553,10 @@ def spec_detail(request, spec_id: int):
         raise Http404("no such device spec")
     if request.method == "POST" and not request.user.is_staff:
         raise PermissionDenied("staff only")
-    initial = {
-        "name": spec.name,
-        "name_patterns": "\n".join(spec.name_patterns or []),
-        "capabilities": spec.capabilities,
-        "imaging_url": spec.imaging_url,
-    }
-    form = forms.SpecForm(request.POST or None, initial=initial)
+    form = forms.SpecForm(request.POST or None, initial=forms.SpecForm.initial_of(spec))
     if request.method == "POST" and form.is_valid():
         try:
-            catalog.spec_save(pk=spec.pk, actor=request.user, **form.cleaned_data)
+            catalog.spec_save(pk=spec.pk, actor=request.user, **form.service_fields())
         except InventoryError as exc:
             forms.add_service_error(form, exc)
         else:

@@ -33,6 +33,7 @@ class BootState:
     inventoried: bool = False  # has an accepted inventory
     has_serial: bool = False
     has_spec: bool = False
+    fails_spec: bool = False  # its hardware fails its spec's requirements
     imaging_status: str | None = None
     request_id: int | None = None  # a pending request targets this MAC
     request_org: str | None = None
@@ -70,6 +71,9 @@ def decide_boot(state: BootState) -> BootDecision:
     if not state.inventoried:
         return decision(BootAction.INVENTORY, "no accepted inventory yet")
     status = state.imaging_status
+    if status == ImagingStatus.AWAITING_INVENTORY and state.fails_spec:
+        # Held from imaging; inventory again would find the same hardware.
+        return decision(BootAction.LOCAL, "hardware does not meet its spec: waiting for a person")
     if status == ImagingStatus.AWAITING_INVENTORY and not (state.has_serial and state.has_spec):
         missing = "serial number" if not state.has_serial else "device spec"
         return decision(BootAction.INVENTORY, f"hardware details incomplete: no {missing}")
@@ -83,7 +87,7 @@ def decide_boot(state: BootState) -> BootDecision:
 _STATE_SQL = """
 SELECT d.id, o.name, d.flagged_for_inventory, d.inventoried_at IS NOT NULL,
        d.serial_number IS NOT NULL AND d.serial_number <> '', d.spec_id IS NOT NULL,
-       d.imaging_status, r.id, ro.name
+       d.fails_spec, d.imaging_status, r.id, ro.name
 FROM (SELECT 1 AS one) AS seed
 LEFT JOIN inventory_devicemac AS m ON m.mac = %s AND m.shared = false
 LEFT JOIN inventory_device AS d ON d.id = m.device_id
@@ -103,7 +107,8 @@ def boot_state(mac: str) -> BootState:
     with connection.cursor() as cursor:
         cursor.execute(_STATE_SQL, [mac, mac])
         row = cursor.fetchone()
-    dev_id, dev_org, flagged, inventoried, has_serial, has_spec, imaging, req_id, req_org = row
+    dev_id, dev_org, flagged, inventoried, has_serial, has_spec, fails, imaging, *request = row
+    req_id, req_org = request
     return BootState(
         mac=mac,
         device_id=dev_id,
@@ -112,6 +117,7 @@ def boot_state(mac: str) -> BootState:
         inventoried=bool(inventoried),
         has_serial=bool(has_serial),
         has_spec=bool(has_spec),
+        fails_spec=bool(fails),
         imaging_status=imaging,
         request_id=req_id,
         request_org=req_org,

@@ -13,7 +13,9 @@ from inventory.models import DeviceMac, DeviceRequest, DeviceSpec, Organization,
 from inventory.services.audit import audit_diff, audit_record
 from inventory.services.devices import mac_registered, organization_by_name, spec_by_name_or_id
 from inventory.services.macs import normalize_mac
+from inventory.services.speccheck import requirements_clean
 from inventory.services.text import free_form_problem, storable_problem, text_problem
+from inventory.services.webhooks import emit_request_fulfilled
 
 
 def _refuse(field: str, problem: tuple[str, str] | None) -> None:
@@ -144,10 +146,19 @@ def spec_save(
     name_patterns: object = None,
     capabilities: object = None,
     imaging_url: str = "",
+    requirements: object = None,
+    image_anyway: object = False,
     pk: int | None = None,
     actor=None,
 ) -> DeviceSpec:
+    """Creates or edits a device spec. *requirements*: what its devices must have
+    (services/speccheck.py); *image_anyway*: a device failing them still goes to imaging."""
     name = _required_text(name, "name")
+    required = requirements_clean(requirements)
+    if not isinstance(image_anyway, bool):
+        raise ValidationFailed(
+            [{"field": "image_anyway", "code": "type", "message": "must be true or false"}]
+        )
     if capabilities is not None and not isinstance(capabilities, dict):
         raise ValidationFailed(
             [{"field": "capabilities", "code": "type", "message": "must be an object"}]
@@ -165,6 +176,7 @@ def spec_save(
     spec.name_patterns = _patterns(name_patterns)
     spec.capabilities = capabilities or {}
     spec.imaging_url = imaging_url
+    spec.requirements, spec.image_anyway = required, image_anyway
     try:
         with transaction.atomic():
             spec.save()
@@ -182,6 +194,8 @@ def _spec_facts(spec: DeviceSpec) -> dict:
         "name_patterns": list(spec.name_patterns or []),
         "capabilities": dict(spec.capabilities or {}),
         "imaging_url": spec.imaging_url,
+        "requirements": dict(spec.requirements or {}),
+        "image_anyway": spec.image_anyway,
     }
 
 
@@ -246,6 +260,8 @@ def request_save(
         RequestMac(request=req, mac=m, open=is_open) for m in macs if m not in existing
     )
     RequestMac.objects.filter(request=req).update(open=is_open)
+    if req.status == RequestStatus.FULFILLED and (before or {}).get("status") != req.status:
+        emit_request_fulfilled(req)
     _audit_save(
         actor=actor,
         object_type="request",

@@ -19,7 +19,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from inventory.authz import CHANGE, restrict
-from inventory.choices import BootStep, HistoryKind, ImagingStatus, RequestStatus
+from inventory.choices import (
+    BootStep,
+    HistoryKind,
+    ImagingStatus,
+    RequestStatus,
+    WebhookEventType,
+)
 from inventory.errors import Forbidden, NotFound, ValidationFailed
 from inventory.models import BootToken, Device, DeviceMac, DeviceRequest
 from inventory.services.boot import BootAction, boot_state, decide_boot
@@ -28,6 +34,7 @@ from inventory.services.history import history_add
 from inventory.services.macs import normalize_mac
 from inventory.services.text import lookup_key
 from inventory.services.timeline import timeline_imaging_report, timeline_record
+from inventory.services.webhooks import emit_device_event, emit_request_fulfilled
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +233,7 @@ def _device_to_imaging(device: Device) -> None:
         changes={"imaging_status": [old, ImagingStatus.IMAGING]},
         note="handed to the imaging target by the boot endpoint",
     )
+    emit_device_event(WebhookEventType.DEVICE_SENT_TO_IMAGING, device)
 
 
 def _device_for_report(device_id: object, mac_address: object) -> Device:
@@ -267,10 +275,12 @@ def device_imaging_report(
     device.imaging_status = status
     device.imaging_error = (reason or "")[:2000] if status == ImagingStatus.FAILED else ""
     device.save(update_fields=["imaging_status", "imaging_error", "updated_at"])
+    fulfilled = None
     if status == ImagingStatus.IMAGED and device.request_id:
         request: DeviceRequest = device.request
-        if request.status != RequestStatus.CANCELLED:
+        if request.status not in (RequestStatus.CANCELLED, RequestStatus.FULFILLED):
             request_set_status(request=request, status=RequestStatus.FULFILLED)
+            fulfilled = request
     history_add(
         device=device,
         kind=HistoryKind.IMAGING,
@@ -278,6 +288,11 @@ def device_imaging_report(
         note=f"reported by the imaging system{': ' + reason if reason else ''}"[:2000],
     )
     timeline_imaging_report(device=device, status=status, reason=reason or "")
+    imaged = status == ImagingStatus.IMAGED
+    event = WebhookEventType.DEVICE_IMAGED if imaged else WebhookEventType.DEVICE_IMAGING_FAILED
+    emit_device_event(event, device, reason=(reason or "")[:2000])
+    if fulfilled is not None:
+        emit_request_fulfilled(fulfilled, device)
     return device
 
 

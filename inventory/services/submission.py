@@ -24,6 +24,7 @@ from inventory.choices import (
     InventoryStatus,
     RequestStatus,
     SubmissionOutcome,
+    WebhookEventType,
 )
 from inventory.errors import (
     BodyTooLarge,
@@ -50,6 +51,8 @@ from inventory.services.serials import (
     serial_observation,
     serial_observe,
 )
+from inventory.services.speccheck import Facts, SpecVerdict, spec_verdict, spec_verdict_record
+from inventory.services.webhooks import emit_device_event
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,7 @@ class SubmitResult:
     submission_id: int
     changed: bool
     warnings: list[str] = field(default_factory=list)
+    spec_mismatches: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,9 @@ def submission_process(
                     raise
         raise AssertionError("unreachable")
     except Conflict as exc:
-        _mark(entry, SubmissionOutcome.CONFLICT, exc)
+        with transaction.atomic():  # the mark and its event commit together
+            _mark(entry, SubmissionOutcome.CONFLICT, exc)
+            _emit_conflict(entry, exc)
         log.warning("submission %s conflict: %s", entry.pk, exc.message)
         raise
     except InventoryError as exc:
@@ -168,6 +174,26 @@ def submission_process(
     except (IntegrityError, DataError) as exc:
         _mark_failed(entry, exc)
         raise
+
+
+def _emit_conflict(entry: Submission, exc: Conflict) -> None:
+    """device.conflict for the organization of the device the MACs name (the first one): the
+    other devices are named only when they are of that organization too."""
+    ids = list(exc.extra.get("device_ids") or [])
+    devices = {d.pk: d for d in Device.objects.filter(pk__in=ids).select_related("organization")}
+    first = devices.get(ids[0]) if ids else None
+    if first is None:
+        return
+    same_org = [
+        d for d in ids if d in devices and devices[d].organization_id == first.organization_id
+    ]
+    data = {
+        "submission": entry.pk,
+        "code": exc.code,
+        "field": exc.field,
+        "device_ids": same_org,
+    }
+    emit_device_event(WebhookEventType.DEVICE_CONFLICT, first, **data)
 
 
 def _mark_failed(entry: Submission, exc: Exception) -> None:
@@ -382,10 +408,13 @@ def _apply(
     _write_facts(device, merged.facts, spec)
     device.warnings = list(data.warnings)
     request = _join_request(target, own_macs, decided=placement is not None)
-    changed = target.is_new or bool(merged.changes) or needs_inventory or request is not None
+    verdict, spec_changes = _spec_check(target, merged, len(own_macs), notes)
+    changed = _is_change(target, merged, spec_changes, verdict, needs_inventory, request)
     actor = placement.actor if placement else None
     if changed:
-        _persist_change(entry, target, data, merged, request, notes, actor)
+        _persist_change(
+            entry, target, data, merged, request, notes, actor, spec=(verdict, spec_changes)
+        )
     else:
         history_add(
             device=device,
@@ -402,6 +431,46 @@ def _apply(
     )
     _mark_applied(entry, device, placement)
     return _result(device, entry, changed, notes)
+
+
+def _is_change(
+    target: _Target,
+    merged: Merged,
+    spec_changes: dict[str, list],
+    verdict: SpecVerdict,
+    needs_inventory: bool,
+    request: DeviceRequest | None,
+) -> bool:
+    """Whether the submission changes the device: a fact, its spec check, or its place in the
+    lifecycle (it was waiting for inventory, joins a request, is now held from imaging, or no
+    longer is: its spec now says "image anyway")."""
+    status = target.device.imaging_status
+    held_back = verdict.held and status == ImagingStatus.READY_FOR_IMAGING
+    released = not verdict.held and status == ImagingStatus.AWAITING_INVENTORY
+    return (
+        target.is_new
+        or bool(merged.changes)
+        or needs_inventory
+        or request is not None
+        or bool(spec_changes)
+        or held_back
+        or released
+    )
+
+
+def _spec_check(
+    target: _Target, merged: Merged, nics: int, notes: list[str]
+) -> tuple[SpecVerdict, dict[str, list]]:
+    """The device's hardware (as merged) against its spec: the verdict is set on the device,
+    its note added to *notes*; returns the verdict and the history's change of it."""
+    device = target.device
+    facts = Facts(
+        hardware=merged.facts["hardware"] or {}, has_modem=merged.facts["has_modem"], nics=nics
+    )
+    verdict = spec_verdict(device.spec if device.spec_id else None, facts)
+    changes, spec_notes = spec_verdict_record(device=device, verdict=verdict, is_new=target.is_new)
+    notes += spec_notes
+    return verdict, changes
 
 
 def _identify_step(
@@ -459,11 +528,19 @@ def _persist_change(
     request: DeviceRequest | None,
     notes: list[str],
     actor,
+    *,
+    spec: tuple[SpecVerdict, dict[str, list]],
 ) -> None:
+    """*spec*: the verdict of the spec check and its change for the history. A device whose
+    hardware fails its spec is held from imaging (one ready for imaging goes back to waiting;
+    one already imaging or imaged is left where it is) unless the spec says "image anyway"."""
     device = target.device
+    held = spec[0].held
     if not target.is_new:
         device.inventory_status = InventoryStatus.UPDATED_VIA_INVENTORY
-    if device.imaging_status == ImagingStatus.AWAITING_INVENTORY:
+    if held and device.imaging_status == ImagingStatus.READY_FOR_IMAGING:
+        device.imaging_status = ImagingStatus.AWAITING_INVENTORY
+    elif not held and device.imaging_status == ImagingStatus.AWAITING_INVENTORY:
         device.imaging_status = ImagingStatus.READY_FOR_IMAGING
     device.flagged_for_inventory = False
     device.inventoried_at = timezone.now()
@@ -476,6 +553,7 @@ def _persist_change(
     if not target.is_new:
         # A new device's hardware is its first facts, not a change of them.
         changes = {**merged.changes, **changes}
+    changes.update(spec[1])  # non-empty when the spec check's verdict changed
     history_add(
         device=device,
         kind=HistoryKind.INVENTORY,
@@ -484,13 +562,23 @@ def _persist_change(
         submission=entry,
         actor=actor,
     )
+    event = (
+        WebhookEventType.DEVICE_INVENTORIED if target.is_new else WebhookEventType.DEVICE_UPDATED
+    )
+    emit_device_event(event, device, submission=entry.pk, changed=sorted(changes))
+    if spec[1] and device.fails_spec:  # it fails its spec now, or for other reasons than before
+        emit_device_event(
+            WebhookEventType.DEVICE_FAILS_SPEC, device,
+            submission=entry.pk, spec_mismatches=_mismatch_texts(device),
+        )  # fmt: skip
 
 
 def _mark_applied(entry: Submission, device: Device, placement: Placement | None) -> None:
     entry.device = device
     if placement is None:
         entry.outcome = SubmissionOutcome.ACCEPTED
-        entry.error = {"warnings": device.warnings} if device.warnings else None
+        kept = {"warnings": device.warnings, "spec_mismatches": _mismatch_texts(device)}
+        entry.error = {k: v for k, v in kept.items() if v} or None
         entry.save(update_fields=["outcome", "device", "error"])
         return
     # The conflict's error stays: it is why a person had to decide.
@@ -498,6 +586,10 @@ def _mark_applied(entry: Submission, device: Device, placement: Placement | None
     actor = placement.actor
     entry.resolved_by = actor if actor is not None and actor.is_authenticated else None
     entry.save(update_fields=["outcome", "device", "resolved_by"])
+
+
+def _mismatch_texts(device: Device) -> list[str]:
+    return [m["message"] for m in device.spec_mismatches or []]
 
 
 def _result(device: Device, entry: Submission, changed: bool, notes: list[str]) -> SubmitResult:
@@ -510,6 +602,7 @@ def _result(device: Device, entry: Submission, changed: bool, notes: list[str]) 
         submission_id=entry.pk,
         changed=bool(changed),
         warnings=list(device.warnings) + notes,
+        spec_mismatches=_mismatch_texts(device),
     )
 
 

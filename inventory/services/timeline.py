@@ -126,12 +126,15 @@ def timeline_submission(*, entry: Submission, bound_mac: str | None) -> None:
             timeline_record(
                 step=BootStep.COLLECT_FAILED, mac=mac, device_id=device_id, detail=error
             )
-        code = (entry.error or {}).get("code", "") if isinstance(entry.error, dict) else ""
+        error = entry.error if isinstance(entry.error, dict) else {}
+        detail = {"outcome": entry.outcome, "submission": entry.pk, "code": error.get("code", "")}
+        if error.get("spec_mismatches"):
+            detail["spec_mismatches"] = [str(m)[:200] for m in error["spec_mismatches"][:10]]
         timeline_record(
             step=BootStep.SUBMIT,
             mac=mac,
             device_id=device_id,
-            detail={"outcome": entry.outcome, "submission": entry.pk, "code": code},
+            detail=detail,
             remote_addr=entry.remote_addr,
         )
     except Exception:  # the answer to the device matters more than its timeline
@@ -167,7 +170,8 @@ def step_label(event: BootEvent) -> str:
     if event.step in (BootStep.BOOT, BootStep.IMAGING) and event.action:
         return f"{name} ({event.action})"
     if event.step == BootStep.SUBMIT:
-        return f"{name}: {detail.get('outcome', '?')}"
+        fails = ", hardware fails its spec" if detail.get("spec_mismatches") else ""
+        return f"{name}: {detail.get('outcome', '?')}{fails}"
     if event.step == BootStep.COLLECT_FAILED:
         return f"{name}: {detail.get('collector', '?')}/{detail.get('stage', '?')}"
     if event.step == BootStep.IMAGED:

@@ -9,6 +9,7 @@ from django import template
 from inventory.portal.badges import LABELS
 from inventory.portal.badges import badge as status_badge
 from inventory.services import pciids
+from inventory.services.speccheck import requirements_describe
 from inventory.services.timeline import humane
 
 register = template.Library()
@@ -69,6 +70,11 @@ def as_table(value) -> dict | None:
 
 
 @register.filter
+def requirement_lines(requirements) -> list[str]:
+    return requirements_describe(requirements or {})
+
+
+@register.filter
 def field_label(name: str) -> str:
     return str(name).replace("_", " ")
 
@@ -95,3 +101,11 @@ def hardware_facts(hardware) -> list:
 def duration(value) -> str:
     """A timedelta as a person reads it: "42 s", "6 min", "1 h 5 min"."""
     return humane(value) if value is not None else ""
+
+
+@register.filter
+def manages_webhooks(user) -> bool:
+    """Staff, or an admin of some organization: the Webhooks page is theirs."""
+    from inventory import authz
+
+    return authz.is_staff(user) or authz.organizations(user, authz.MANAGE).exists()

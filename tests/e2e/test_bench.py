@@ -46,3 +46,8 @@ def test_small_benchmark_run_loses_nothing_and_prints_the_summary_line():
     # Every device walked the boot timeline, and /metrics agrees with what was sent and stored.
     assert "recorded for 40 of 40 devices" in run.stdout, run.stdout[-3000:]
     assert "in the database: match" in run.stdout, run.stdout[-3000:]
+    # The webhook worker ran beside the servers and delivered every event of the boot.
+    hooks = re.search(r"webhooks: (\d+) of (\d+) events delivered", run.stdout)
+    assert hooks, run.stdout[-3000:]
+    assert hooks[1] == hooks[2], hooks[0]
+    assert int(hooks[1]) >= 40, hooks[0]  # at least each device's inventoried

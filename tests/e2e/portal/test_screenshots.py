@@ -41,7 +41,7 @@ def test_screenshots_of_the_main_pages(page, django_user_model, shots):
     page.set_viewport_size({"width": 1440, "height": 900})
 
     page.goto("/devices/?sort=name")
-    expect(page.locator("tbody tr[data-device]")).to_have_count(13)
+    expect(page.locator("tbody tr[data-device]")).to_have_count(14)
     page.locator("tbody tr[data-device] input[name=device_ids]").nth(1).check()
     page.locator("tbody tr[data-device] input[name=device_ids]").nth(2).check()
     shot("device-list")
@@ -50,6 +50,10 @@ def test_screenshots_of_the_main_pages(page, django_user_model, shots):
     expect(page.get_by_test_id("history")).to_contain_text("PVE-1201-LAB")
     page.get_by_test_id("submissions").locator("summary").first.click()
     shot("device-detail")
+
+    page.goto(f"/devices/{fleet['failing']}/")
+    expect(page.get_by_test_id("spec-mismatch")).to_contain_text("expected 2 disks, found 1")
+    shot("spec-mismatch")
 
     page.goto("/quick-add/")
     form = page.get_by_test_id("quick-add-bulk")

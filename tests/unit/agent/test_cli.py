@@ -162,3 +162,14 @@ def test_the_key_is_never_printed(capsys, fake_root, tmp_path):
     assert code == 0
     assert KEY not in out + err
     assert "auth per-boot token (env)" in err
+
+
+def test_the_reply_names_why_the_hardware_fails_its_spec(capsys):
+    from arrow_agent.cli import report_reply
+
+    report_reply({"device_id": "dev-1", "imaging_status": "awaiting_inventory",
+                  "spec_mismatches": ["expected 32 GiB memory, found 16 GiB"]})  # fmt: skip
+    err = capsys.readouterr().err
+    assert "fails its spec: expected 32 GiB memory, found 16 GiB" in err
+    report_reply({"device_id": "dev-1", "spec_mismatches": []})
+    assert "fails its spec" not in capsys.readouterr().err
