@@ -11,8 +11,9 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from inventory import metrics
 from inventory.api import admin, service
-from inventory.errors import BodyTooLarge, InventoryError, Unavailable
+from inventory.errors import BodyTooLarge, InventoryError, Unavailable, validation_failed
 
 log = logging.getLogger("arrow.api")
 
@@ -31,28 +32,22 @@ def inventory_error(request, exc: InventoryError):
     return api.create_response(request, exc.as_dict(), status=exc.status_code)
 
 
-def _field_of(loc) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "payload", "query", "path")]
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if part.isdigit() else (f".{part}" if text else part)
-    return text or "body"
+def _own_loc(loc: tuple) -> tuple:
+    """*loc* without ninja's prefix: its source ("body", "query", "path"), and for a body the
+    parameter's name (every body here is one schema named ``payload``)."""
+    return tuple(loc[2:] if loc[:1] == ("body",) else loc[1:])
 
 
 @api.exception_handler(NinjaValidationError)
 def validation_error(request, exc: NinjaValidationError):
-    errors = [
-        {
-            "field": _field_of(e.get("loc", ())),
-            "code": e.get("type", "invalid"),
-            "message": e["msg"],
-        }
-        for e in exc.errors
-    ]
-    first = errors[0] if errors else {"field": "body", "code": "invalid", "message": "invalid"}
-    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
-    body = {"code": first["code"], "field": first["field"], "detail": detail, "errors": errors}
-    return api.create_response(request, body, status=400)
+    errors = [{**e, "loc": _own_loc(tuple(e.get("loc", ())))} for e in exc.errors]
+    if not errors:
+        errors = [{"type": "invalid", "loc": (), "msg": "invalid request"}]
+    match = request.resolver_match
+    if match is not None and match.view_name == "api:check_mac":
+        # Refused by its schema before the handler ran: still a refused check-mac to count.
+        metrics.CHECK_MAC.labels("error").inc()
+    return inventory_error(request, validation_failed(errors))
 
 
 @api.exception_handler(AuthenticationError)

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, JsonResponse
 
-from inventory.services.validation import storable_problem
+from inventory.services.text import storable_problem
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

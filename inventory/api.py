@@ -40,6 +40,7 @@ from inventory.schemas import (
     SpecIn,
     SpecOut,
     StartedOut,
+    SubmitIn,
     SubmitOut,
     UpdateStatusIn,
     UpdateStatusOut,
@@ -48,6 +49,7 @@ from inventory.schemas import (
     WebhookEditIn,
     WebhookIn,
     WebhookOut,
+    openapi_body,
 )
 from inventory.services import catalog, devices, serials, webhooks
 from inventory.services.boot import boot_decide_for_mac
@@ -73,56 +75,6 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Error
 SERVICE_ERRORS = {**ERRORS, 413: ErrorOut}
 # Of a body over DATA_UPLOAD_MAX_MEMORY_SIZE, the journal keeps this much (docs/deployment.md).
 JOURNAL_PREFIX_BYTES = 64 * 1024
-
-SUBMIT_DOC = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["inventory_data"],
-                    "properties": {
-                        "inventory_data": {
-                            "type": "object",
-                            "required": ["mac_address"],
-                            "properties": {
-                                "mac_address": {
-                                    "type": "array",
-                                    "items": {"type": "string"},
-                                    "description": '"iface:MAC" pairs, or bare MACs',
-                                },
-                                "device_name": {"type": ["string", "null"]},
-                                "serial_number": {"type": ["string", "null"]},
-                                "device_spec": {"type": ["string", "null"]},
-                                "has_modem": {"type": ["boolean", "null"]},
-                                "imei": {"type": ["string", "null"]},
-                                "hardware_generated_sn": {"type": ["boolean", "null"]},
-                                "sn_source": {
-                                    "type": ["string", "null"],
-                                    "enum": ["dmidecode", "bios", "chassis", None],
-                                },
-                                "hardware": {"type": ["object", "null"]},
-                            },
-                        }
-                    },
-                },
-                "example": {
-                    "inventory_data": {
-                        "mac_address": ["eth0:00:e0:4c:92:f7:a4", "wlo1:08:bf:b8:c0:c5:83"],
-                        "device_name": "PVE-1234",
-                        "serial_number": "ABC123XYZ",
-                        "device_spec": "Intel NUC 11 Pro",
-                        "has_modem": True,
-                        "imei": "123456789012345",
-                        "hardware_generated_sn": True,
-                        "sn_source": "dmidecode",
-                    }
-                },
-            }
-        },
-    }
-}
 
 
 @service.post("/check-mac", response={200: CheckMacOut, **SERVICE_ERRORS})
@@ -172,7 +124,7 @@ def _read_body(request: HttpRequest, limit: int | None) -> tuple[bytes, int]:
 @service.post(
     "/submit",
     response={200: SubmitOut, **SERVICE_ERRORS},
-    openapi_extra=SUBMIT_DOC,
+    openapi_extra=openapi_body(SubmitIn),
     auth=[BootTokenKey(), ServiceKey()],
 )
 def submit(request: HttpRequest):
@@ -181,7 +133,8 @@ def submit(request: HttpRequest):
 
 
 def _submit(request: HttpRequest, seen: metrics.Observation):
-    # No typed body on purpose: ninja would reject a malformed body before we could journal it.
+    # No typed body on purpose: ninja would reject a malformed body before we could journal it;
+    # the service validates it with SubmitIn, which documents it above (docs/decisions.md).
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     raw, size = _read_body(request, limit)
     entry = submission_record(

@@ -35,7 +35,7 @@ from inventory.models import (
 )
 from inventory.services.macs import InvalidMac, normalize_mac
 from inventory.services.serials import count_machines
-from inventory.services.validation import lookup_key
+from inventory.services.text import lookup_key
 
 
 def device_queryset(user=None, action: Action = VIEW) -> QuerySet[Device]:

@@ -8,13 +8,13 @@ from django.utils.text import slugify
 
 from inventory import authz
 from inventory.choices import OPEN_REQUEST_STATUSES, AuditAction, RequestStatus
-from inventory.errors import Conflict, NotFound, ValidationFailed
+from inventory.errors import Conflict, NotFound, ValidationFailed, field_path
 from inventory.models import DeviceMac, DeviceRequest, DeviceSpec, Organization, RequestMac
 from inventory.services.audit import audit_diff, audit_record
 from inventory.services.devices import mac_registered, organization_by_name, spec_by_name_or_id
 from inventory.services.macs import normalize_mac
 from inventory.services.speccheck import requirements_clean
-from inventory.services.validation import free_form_problem, storable_problem, text_problem
+from inventory.services.text import free_form_problem, storable_problem, text_problem
 from inventory.services.webhooks import emit_request_fulfilled
 
 
@@ -163,8 +163,10 @@ def spec_save(
         raise ValidationFailed(
             [{"field": "capabilities", "code": "type", "message": "must be an object"}]
         )
-    if capabilities and (problem := free_form_problem(capabilities, "capabilities")):
-        raise ValidationFailed([problem])
+    if capabilities and (problem := free_form_problem(capabilities)):
+        at, code, message = problem
+        field = field_path(("capabilities", *at))
+        raise ValidationFailed([{"field": field, "code": code, "message": message}])
     imaging_url = _optional_text(imaging_url, "imaging_url")
     spec = DeviceSpec() if not pk else DeviceSpec.objects.select_for_update().filter(pk=pk).first()
     if spec is None:

@@ -16,7 +16,7 @@ from inventory.models import Device, DeviceMac, DeviceSpec, Organization
 from inventory.services.history import device_snapshot, history_add, snapshot_diff
 from inventory.services.locks import lock_identities
 from inventory.services.macs import is_shared_mac, normalize_mac
-from inventory.services.validation import lookup_key, text_problem
+from inventory.services.text import lookup_key, text_problem
 
 MAX_BULK_LINES = 2000
 

@@ -7,12 +7,14 @@ Every MAC that enters the system (service API, admin API, portal, demo data, req
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 import netaddr
 from django.conf import settings
 
 from inventory.errors import InvalidMac
+from inventory.services.text import text_problem
 
 # MACs that many machines carry at once. They are kept on a device for reference but never used to
 # find a device, and never make two devices one. Operators add to these with ARROW_SHARED_MACS /
@@ -57,6 +59,40 @@ def normalize_mac(value: object, *, field: str = "mac_address") -> str:
     except (netaddr.AddrFormatError, TypeError, ValueError):
         raise InvalidMac("invalid_mac", f"{value!r} is not a MAC address", field=field) from None
     return str(eui)
+
+
+MAX_INTERFACE = 64
+# Text made only of hex digits and MAC separators: a MAC attempt, never "interface:MAC".
+_MAC_LIKE = re.compile(r"^[0-9A-Fa-f]{1,4}([:.-][0-9A-Fa-f]{1,4})+$")
+
+
+@dataclass(frozen=True)
+class ReportedMac:
+    """One entry of a submission's ``mac_address``: a canonical MAC and the interface named."""
+
+    mac: str
+    interface: str
+
+
+def parse_reported_mac(text: str, *, field: str) -> ReportedMac:
+    """``"eth0:00:e0:4c:92:f7:a4"`` or a bare MAC in any accepted form; InvalidMac naming
+    *field* otherwise."""
+    try:
+        return ReportedMac(mac=normalize_mac(text, field=field), interface="")
+    except InvalidMac:
+        pass
+    if _MAC_LIKE.match(text.strip()):
+        # "00:e0:4c:92:f7:a4:11" must not become interface "00" with MAC e0:4c:92:f7:a4:11.
+        raise InvalidMac("invalid_mac", f"{text!r} is not a MAC address", field=field)
+    iface, sep, rest = text.partition(":")
+    if not sep or not iface.strip():
+        raise InvalidMac(
+            "invalid_mac", f"{text!r} is not 'interface:MAC' nor a MAC address", field=field
+        )
+    iface = iface.strip()
+    if len(iface) > MAX_INTERFACE or text_problem(iface) or " " in iface:
+        raise InvalidMac("invalid_interface", f"interface name {iface!r} is not valid", field=field)
+    return ReportedMac(mac=normalize_mac(rest, field=field), interface=iface)
 
 
 @lru_cache(maxsize=1)

@@ -9,13 +9,13 @@ submission and the spec its reported name matches. Out: the new facts, what chan
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from arrow_agent.serials import clean_serial, is_placeholder_serial
 from inventory.services.hardware import hardware_changes
 from inventory.services.history import TRACKED
-from inventory.services.validation import InventoryData
+from inventory.services.macs import ReportedMac
 
 # The facts a submission reports, in the order the history lists them: the tracked fields
 # (one list, history.TRACKED) less those a person or the imaging chain sets.
@@ -33,6 +33,23 @@ NEW_DEVICE: dict[str, Any] = {
     "macs": [],
     "hardware": {},
 }
+
+
+@dataclass
+class InventoryData:
+    """A submission's ``inventory_data`` once its schema (inventory/schemas.py) accepted it: MACs
+    canonical, texts stripped (blank is None), *warnings* about facts accepted with a doubt."""
+
+    macs: list[ReportedMac]
+    device_name: str | None = None
+    serial_number: str | None = None
+    device_spec: str | None = None
+    has_modem: bool = False
+    imei: str | None = None
+    hardware_generated_sn: bool | None = None
+    sn_source: str | None = None
+    hardware: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,8 @@ from inventory.services.boot import BootAction, boot_state, decide_boot
 from inventory.services.catalog import request_set_status
 from inventory.services.history import history_add
 from inventory.services.macs import normalize_mac
+from inventory.services.text import lookup_key
 from inventory.services.timeline import timeline_imaging_report, timeline_record
-from inventory.services.validation import lookup_key
 from inventory.services.webhooks import emit_device_event, emit_request_fulfilled
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from typing import Any
 import re2
 
 from inventory.errors import ValidationFailed
-from inventory.services.validation import text_problem
+from inventory.services.text import text_problem
 
 F = "requirements"
 MAX_PATTERN = 200

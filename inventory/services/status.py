@@ -11,7 +11,7 @@ from inventory.authz import CHANGE, restrict
 from inventory.choices import ADMIN_STATUSES, HistoryKind
 from inventory.errors import NotFound, ValidationFailed
 from inventory.models import Device, DeviceHistory
-from inventory.services.validation import text_problem
+from inventory.services.text import text_problem
 
 
 def check_admin_status(value: object, *, field: str = "new_status") -> str:

@@ -35,12 +35,13 @@ from inventory.errors import (
     ValidationFailed,
 )
 from inventory.models import Device, DeviceMac, DeviceRequest, DeviceSpec, Submission
+from inventory.schemas import SubmitIn, parse_body
 from inventory.services.audit import audit_record
 from inventory.services.history import device_snapshot, history_add, snapshot_diff
 from inventory.services.locks import lock_identities
 from inventory.services.macs import is_shared_mac
 from inventory.services.matching import spec_match
-from inventory.services.merge import FACTS, NEW_DEVICE, Merged, merge
+from inventory.services.merge import FACTS, NEW_DEVICE, InventoryData, Merged, merge
 from inventory.services.pxe import boot_token_consume
 from inventory.services.serials import (
     SUSPECT_MERGE,
@@ -51,7 +52,6 @@ from inventory.services.serials import (
     serial_observe,
 )
 from inventory.services.speccheck import Facts, SpecVerdict, spec_verdict, spec_verdict_record
-from inventory.services.validation import InventoryData, decode_body, validate_submission
 from inventory.services.webhooks import emit_device_event
 
 log = logging.getLogger(__name__)
@@ -130,6 +130,11 @@ def _mark(entry: Submission, outcome: str, exc: InventoryError) -> None:
     entry.save(update_fields=["outcome", "error", "conflict_device_ids"])
 
 
+def submission_data(entry: Submission) -> InventoryData:
+    """The journaled body, validated by its schema: ValidationFailed names each field at fault."""
+    return parse_body(bytes(entry.body), SubmitIn).inventory_data.to_data()
+
+
 def submission_process(
     *, entry: Submission, bound_mac: str | None = None, token_id: int | None = None
 ) -> SubmitResult:
@@ -139,7 +144,7 @@ def submission_process(
     it) and the token, consumed in the same transaction as an accepted submission.
     """
     try:
-        data = validate_submission(decode_body(bytes(entry.body)))
+        data = submission_data(entry)
         if bound_mac is not None and bound_mac not in {m.mac for m in data.macs}:
             raise Forbidden(
                 "token_mac_mismatch",
@@ -720,7 +725,7 @@ def submission_resolve(
         placement = Placement(device_id=device_id, actor=actor)
     else:
         placement = Placement(device_id=None, actor=actor)
-    data = validate_submission(decode_body(bytes(entry.body)))
+    data = submission_data(entry)
     merge_flag = (entry.error or {}).get("code") == SUSPECT_MERGE
     result = _apply(entry=entry, data=data, placement=placement)
     if merge_flag and action == "create":

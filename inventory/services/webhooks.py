@@ -29,7 +29,7 @@ from inventory.models import (
     WebhookSubscription,
 )
 from inventory.services.audit import audit_diff, audit_record
-from inventory.services.validation import text_problem
+from inventory.services.text import text_problem
 
 MAX_URL = 500
 SECRET_MIN, SECRET_MAX = 16, 200

@@ -49,3 +49,17 @@ def test_the_token_gets_the_fleet_from_the_database(client, settings):
     assert found[("arrow_devices_imaging", (("imaging_status", "failed"),))] == 0
     assert found[("arrow_open_conflicts", ())] == 0
     assert found[("arrow_stuck_devices", ())] == 0
+
+
+@pytest.mark.parametrize(
+    "body", [{"mac_address": "nope"}, {"mac_address": 5}, {"mac": "00:e0:4c:92:f7:a4"}]
+)
+def test_a_check_mac_its_schema_refuses_counts_as_an_error(device_client, body):
+    from prometheus_client import REGISTRY
+
+    def errors():
+        return REGISTRY.get_sample_value("arrow_check_mac_total", {"outcome": "error"}) or 0
+
+    before = errors()
+    assert device_client.post("/api/inventory/check-mac", body).status_code == 400
+    assert errors() == before + 1

@@ -1,5 +1,8 @@
 """Schemathesis against /api/openapi.json: every operation, with and without credentials.
 
+The document is generated, bodies included, from the schemas that validate them
+(inventory/schemas.py), so the bodies generated here are the ones the contract describes.
+
 No answer is ever a 500, and every answer (status, content type, body) is one the schema
 documents. The number of examples per operation is bounded (FUZZ_EXAMPLES, default 25) so that
 `make test` stays short on a 2-core machine; raise it locally for a longer hunt.

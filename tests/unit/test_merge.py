@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from inventory.services.hardware import hardware_changes
-from inventory.services.merge import NEW_DEVICE, merge
-from inventory.services.validation import InventoryData, ReportedMac
+from inventory.services.macs import ReportedMac
+from inventory.services.merge import NEW_DEVICE, InventoryData, merge
 
 MAC = "00:e0:4c:92:f7:a4"
 HARDWARE = {

@@ -9,20 +9,8 @@ import pytest
 from arrow_agent import __version__
 from arrow_agent.collectors import dmi
 from arrow_agent.inventory import collect_inventory, device_name
+from inventory.schemas import InventoryDataIn, SubmitIn
 from tests.fakeroot import NUC_MACS, nuc
-
-# The keys the backend validates strictly inside inventory_data; anything else is "hardware".
-BACKEND_KEYS = {
-    "mac_address",
-    "device_name",
-    "serial_number",
-    "device_spec",
-    "has_modem",
-    "imei",
-    "hardware_generated_sn",
-    "sn_source",
-    "hardware",
-}
 
 
 def test_device_name_is_prefix_and_eight_digits_of_the_serials_hash():
@@ -62,7 +50,9 @@ def test_device_name_without_serial_or_mac_is_none():
 def test_inventory_of_a_nuc(fake_root):
     nuc(fake_root)
     inventory = collect_inventory(prefix="PVE", modem_wait=30)
-    assert set(inventory) == BACKEND_KEYS
+    # The backend's schema of the body takes the payload as it is, and it fills every field.
+    SubmitIn.model_validate({"inventory_data": inventory})
+    assert set(inventory) == set(InventoryDataIn.model_fields)
     assert {key: value for key, value in inventory.items() if key != "hardware"} == {
         "mac_address": NUC_MACS,
         "device_name": "PVE-91792126",

@@ -1,10 +1,23 @@
+"""The submit body's schema (inventory/schemas.py): what it accepts, and the field and code of
+every refusal. No database: the schema is pure."""
+
 import json
 
 import pytest
 
+from arrow_agent.collectors.modem import luhn_ok
 from inventory.errors import ValidationFailed
-from inventory.services.validation import decode_body, luhn_ok, validate_submission
+from inventory.schemas import SubmitIn, parse_body
 from tests.conftest import DOC_SUBMIT
+
+
+def validate_submission(document):
+    """The InventoryData of *document* as the submit service reads it (JSON, then the schema)."""
+    return decode_body(json.dumps(document).encode())
+
+
+def decode_body(raw: bytes):
+    return parse_body(raw, SubmitIn).inventory_data.to_data()
 
 
 def body(**changes):
@@ -109,8 +122,7 @@ def test_every_error_is_listed_at_once():
     ["00:e0:4c:92:f7:a4:11", "ab:00:e0:4c:92:f7:a4", "00-e0-4c-92-f7-a4-11", "0:0:e0:4c:92:f7:a4"],
 )
 def test_a_mac_with_too_many_octets_is_not_read_as_interface_and_mac(text):
-    from inventory.services.macs import InvalidMac
-    from inventory.services.validation import parse_reported_mac
+    from inventory.services.macs import InvalidMac, parse_reported_mac
 
     with pytest.raises(InvalidMac) as err:
         parse_reported_mac(text, field="f")
