@@ -54,7 +54,7 @@ def application(environ, start_response):
     if mac is None:
         return _answer(start_response, "400 Bad Request", {"field": "mac_address"})
     row = _connection().execute(_STATE_SQL, [mac, mac], prepare=True).fetchone()
-    device_id, org, flagged, inventoried, _serial, _spec, _imaging, request_id, req_org = row
+    device_id, org, flagged, inventoried, *_facts, request_id, req_org = row  # as boot.py reads
     needs = request_id is not None or (device_id is not None and (flagged or not inventoried))
     body = {"needs_inventory": needs, "device_id": device_id, "organization": org or req_org}
     return _answer(start_response, "200 OK", body)

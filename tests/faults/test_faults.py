@@ -235,9 +235,10 @@ def test_worker_killed_mid_submission_leaves_no_partial_device_and_the_journal_r
         blocker.execute(
             "INSERT INTO inventory_device (id, name, hardware_generated_sn, reported_spec, "
             "has_modem, warnings, inventory_status, imaging_status, imaging_error, "
-            "flagged_for_inventory, hardware, locked_fields, created_at, updated_at) "
+            "flagged_for_inventory, hardware, locked_fields, fails_spec, spec_mismatches, "
+            "created_at, updated_at) "
             "VALUES ('dev-blocker', 'blocker', false, '', false, '[]', 'manually_added', "
-            "'awaiting_inventory', '', false, '{}', '[]', now(), now())"
+            "'awaiting_inventory', '', false, '{}', '[]', false, '[]', now(), now())"
         )
         blocker.execute(
             "INSERT INTO inventory_devicemac (device_id, mac, interface, shared) "
