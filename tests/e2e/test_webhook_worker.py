@@ -20,8 +20,9 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from inventory.choices import BootStep
+from inventory.choices import BootStep, WebhookEventType
 from inventory.models import BootEvent, Device, WebhookDelivery, WebhookEvent
+from inventory.services.catalog import spec_save
 from inventory.services.outbox import verify
 from inventory.services.pxe import device_imaging_report, pxe_boot
 from inventory.services.webhooks import webhook_subscription_create
@@ -31,16 +32,7 @@ from tests.webhook_receiver import Receiver
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
-ALL = [
-    "device.inventoried",
-    "device.updated",
-    "device.conflict",
-    "device.stuck",
-    "device.sent_to_imaging",
-    "device.imaged",
-    "device.imaging_failed",
-    "request.fulfilled",
-]
+ALL = WebhookEventType.values  # every type there is, so a new one is covered too
 DEVICES = 4
 STUCK_MAC = "02:5c:00:00:00:01"
 
@@ -100,6 +92,19 @@ def submit(device_client, n: int, name: str) -> str:
     return response.json()["device_id"]
 
 
+def submit_failing_spec(device_client) -> None:
+    """A device whose hardware falls short of its spec's requirements: device.fails_spec, as
+    the submission that finds it emits it."""
+    spec_save(name="Hook Box", name_patterns=["*HOOKBOX*"], requirements={"min_memory_gib": 32})
+    hardware = {"memory_modules": [{"slot": "DIMM 0", "size_mb": 16384}]}
+    body = {"inventory_data": {"mac_address": ["eth0:02:00:00:00:f0:01"],
+                               "serial_number": "SN-HOOK-SPEC", "device_name": "hook-spec",
+                               "device_spec": "HOOKBOX-1", "hardware": hardware}}  # fmt: skip
+    response = device_client.post("/api/inventory/submit", body)
+    assert response.status_code == 200, response.json()
+    assert response.json()["spec_mismatches"] == ["expected 32 GiB memory, found 16 GiB"]
+
+
 @transaction.atomic
 def fail_imaging_then_roll_back(device_id: str) -> None:
     device_imaging_report(status="failed", device_id=device_id, reason="rolled back")
@@ -124,6 +129,7 @@ def make_changes(device_client, settings) -> str:
     clash = {"inventory_data": {"mac_address": ["eth0:02:00:00:00:00:01"],
                                 "serial_number": "SN-HOOK-1"}}  # fmt: skip
     assert device_client.post("/api/inventory/submit", clash).status_code == 409
+    submit_failing_spec(device_client)
     rolled_back = ids[1]
     with pytest.raises(RuntimeError, match="undone"):
         fail_imaging_then_roll_back(rolled_back)
@@ -193,6 +199,8 @@ def test_every_event_arrives_signed_in_order_per_device(
         "device.imaged",
         "request.fulfilled",
     ]
+    failing = [e.type for e in by_key[Device.objects.get(name="hook-spec").pk]]
+    assert failing == ["device.inventoried", "device.fails_spec"]
     assert not [r for r in receiver.received if rolled_back in r.body.decode()
                 and "imaging_failed" in r.body.decode()]  # fmt: skip
     stuck = next(e for e in events if e.type == "device.stuck")

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from inventory.auth import api_token_create
-from inventory.choices import DeliveryState
+from inventory.choices import DeliveryState, WebhookEventType
 from inventory.models import (
     Device,
     OrganizationMembership,
@@ -33,16 +33,7 @@ from tests.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.django_db
 
-ALL = [
-    "device.inventoried",
-    "device.updated",
-    "device.conflict",
-    "device.stuck",
-    "device.sent_to_imaging",
-    "device.imaged",
-    "device.imaging_failed",
-    "request.fulfilled",
-]
+ALL = WebhookEventType.values  # every type there is, so a new one is covered too
 
 
 @pytest.fixture
