@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from importlib import resources
 from typing import Annotated, Any, Literal, TypeVar
 
 from ninja import Schema
@@ -216,19 +217,10 @@ class InventoryDataIn(Body):
         )
 
 
-# The documentation's example, accepted verbatim (tests/fixtures/api/submit-example.json).
-SUBMIT_EXAMPLE = {
-    "inventory_data": {
-        "mac_address": ["eth0:00:e0:4c:92:f7:a4", "wlo1:08:bf:b8:c0:c5:83"],
-        "device_name": "PVE-1234",
-        "serial_number": "ABC123XYZ",
-        "device_spec": "Intel NUC 11 Pro",
-        "has_modem": True,
-        "imei": "123456789012345",
-        "hardware_generated_sn": True,
-        "sn_source": "dmidecode",
-    }
-}
+# The documentation's example submission (the spec's, byte for byte), accepted verbatim. This
+# file is its one home: the OpenAPI document shows it, and the tests submit it.
+SUBMIT_EXAMPLE_FILE = resources.files("inventory") / "examples" / "submit-example.json"
+SUBMIT_EXAMPLE = json.loads(SUBMIT_EXAMPLE_FILE.read_text(encoding="utf-8"))
 
 
 class SubmitIn(RequestBody):

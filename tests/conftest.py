@@ -8,21 +8,13 @@ import os
 
 import pytest
 
+from inventory.schemas import SUBMIT_EXAMPLE_FILE
+
 SERVICE_KEY = "test-service-key"
 DOC_MAC = "00:e0:4c:92:f7:a4"
-# The documentation's submit example, verbatim.
-DOC_SUBMIT = {
-    "inventory_data": {
-        "mac_address": ["eth0:00:e0:4c:92:f7:a4", "wlo1:08:bf:b8:c0:c5:83"],
-        "device_name": "PVE-1234",
-        "serial_number": "ABC123XYZ",
-        "device_spec": "Intel NUC 11 Pro",
-        "has_modem": True,
-        "imei": "123456789012345",
-        "hardware_generated_sn": True,
-        "sn_source": "dmidecode",
-    }
-}
+# The documentation's submit example, verbatim: a copy of its own, read from the file the
+# schema's example comes from, so a test that changes it cannot change the schema's.
+DOC_SUBMIT = json.loads(SUBMIT_EXAMPLE_FILE.read_text(encoding="utf-8"))
 
 POSTGRES_HOWTO = "make test (or bash scripts/testdb.sh run pytest ...) gives it a cluster"
 

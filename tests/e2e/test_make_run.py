@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from inventory.services.outbox import verify
+from tests.conftest import DOC_SUBMIT
 from tests.webhook_receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -266,8 +267,7 @@ def test_make_run_serves_the_demo_and_the_documented_requests(tmp_path):
         )
         run_documented_requests(var_dir, port, after_submit=False)  # what a newcomer types first
         hook = subscribe(port, admin_token(var_dir), receiver.url)
-        doc = json.loads((ROOT / "tests" / "fixtures" / "api" / "submit-example.json").read_text())
-        status, out = call(port, "/api/inventory/submit", doc, key)
+        status, out = call(port, "/api/inventory/submit", DOC_SUBMIT, key)
         assert status == 200, out
         assert out["status"] == "newly_inventoried"
         assert out["device_spec"] == "Intel NUC 11 Pro"

@@ -5,16 +5,15 @@ and the documentation's example, which the schema accepts."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from inventory.choices import ADMIN_STATUSES, REPORTED_SN_SOURCES
-from inventory.schemas import MAX_MACS, SubmitIn, parse_body
+from inventory.schemas import MAX_MACS, SUBMIT_EXAMPLE_FILE, SubmitIn, parse_body
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "api" / "submit-example.json"
+EXAMPLE = SUBMIT_EXAMPLE_FILE  # the documentation's example, where the schema reads it
 
 
 @pytest.fixture
