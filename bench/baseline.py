@@ -16,6 +16,7 @@ import json
 import os
 
 import psycopg
+from psycopg.rows import dict_row
 
 from arrow_agent.macs import normalize_mac  # the one MAC rule, in its stdlib spelling
 
@@ -30,7 +31,9 @@ _conn: psycopg.Connection | None = None
 def _connection() -> psycopg.Connection:
     global _conn
     if _conn is None or _conn.closed:
-        _conn = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True, prepare_threshold=0)
+        _conn = psycopg.connect(
+            os.environ["DATABASE_URL"], autocommit=True, prepare_threshold=0, row_factory=dict_row
+        )  # rows by column name, as boot.py reads them: a new column cannot shift the others
     return _conn
 
 
@@ -54,7 +57,12 @@ def application(environ, start_response):
     if mac is None:
         return _answer(start_response, "400 Bad Request", {"field": "mac_address"})
     row = _connection().execute(_STATE_SQL, [mac, mac], prepare=True).fetchone()
-    device_id, org, flagged, inventoried, *_facts, request_id, req_org = row  # as boot.py reads
-    needs = request_id is not None or (device_id is not None and (flagged or not inventoried))
-    body = {"needs_inventory": needs, "device_id": device_id, "organization": org or req_org}
+    device_id, request_id = row["device_id"], row["request_id"]
+    held = row["flagged"] or not row["inventoried"]
+    needs = request_id is not None or (device_id is not None and held)
+    body = {
+        "needs_inventory": needs,
+        "device_id": device_id,
+        "organization": row["device_org"] or row["request_org"],
+    }
     return _answer(start_response, "200 OK", body)

@@ -83,11 +83,15 @@ def decide_boot(state: BootState) -> BootDecision:
 
 
 # One statement, two indexed lookups (device MAC, open request MAC). Placeholders are the same
-# value twice so that the statement works on both psycopg and sqlite3 paramstyles.
+# value twice so that the statement works on both psycopg and sqlite3 paramstyles. Every column
+# is named after the BootState field it fills, and readers take it by that name
+# (bench/baseline.py too), so a column added anywhere cannot shift another into its place.
 _STATE_SQL = """
-SELECT d.id, o.name, d.flagged_for_inventory, d.inventoried_at IS NOT NULL,
-       d.serial_number IS NOT NULL AND d.serial_number <> '', d.spec_id IS NOT NULL,
-       d.fails_spec, d.imaging_status, r.id, ro.name
+SELECT d.id AS device_id, o.name AS device_org, d.flagged_for_inventory AS flagged,
+       d.inventoried_at IS NOT NULL AS inventoried,
+       (d.serial_number IS NOT NULL AND d.serial_number <> '') AS has_serial,
+       d.spec_id IS NOT NULL AS has_spec, d.fails_spec AS fails_spec,
+       d.imaging_status AS imaging_status, r.id AS request_id, ro.name AS request_org
 FROM (SELECT 1 AS one) AS seed
 LEFT JOIN inventory_devicemac AS m ON m.mac = %s AND m.shared = false
 LEFT JOIN inventory_device AS d ON d.id = m.device_id
@@ -98,29 +102,33 @@ LEFT JOIN inventory_organization AS ro ON ro.id = r.organization_id
 """
 
 
+def _state_row(mac: str) -> dict[str, object]:
+    """The statement's one row, by column name."""
+    with connection.cursor() as cursor:
+        cursor.execute(_STATE_SQL, [mac, mac])
+        names = [column[0] for column in cursor.description]
+        return dict(zip(names, cursor.fetchone(), strict=True))
+
+
 def boot_state(mac: str) -> BootState:
     """The facts decide_boot needs for a canonical MAC, in one query."""
     shared = is_shared_mac(mac)
     discover = settings.ARROW_DISCOVER_UNKNOWN
     if shared:
         return BootState(mac=mac, shared_mac=True, discover_unknown=discover)
-    with connection.cursor() as cursor:
-        cursor.execute(_STATE_SQL, [mac, mac])
-        row = cursor.fetchone()
-    dev_id, dev_org, flagged, inventoried, has_serial, has_spec, fails, imaging, *request = row
-    req_id, req_org = request
+    row = _state_row(mac)
     return BootState(
         mac=mac,
-        device_id=dev_id,
-        device_org=dev_org,
-        flagged=bool(flagged),
-        inventoried=bool(inventoried),
-        has_serial=bool(has_serial),
-        has_spec=bool(has_spec),
-        fails_spec=bool(fails),
-        imaging_status=imaging,
-        request_id=req_id,
-        request_org=req_org,
+        device_id=row["device_id"],
+        device_org=row["device_org"],
+        flagged=bool(row["flagged"]),  # SQLite answers 0/1, a missing device NULL
+        inventoried=bool(row["inventoried"]),
+        has_serial=bool(row["has_serial"]),
+        has_spec=bool(row["has_spec"]),
+        fails_spec=bool(row["fails_spec"]),
+        imaging_status=row["imaging_status"],
+        request_id=row["request_id"],
+        request_org=row["request_org"],
         discover_unknown=discover,
     )
 
