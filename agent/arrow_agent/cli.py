@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--deadline", metavar="S", help="seconds of retries (arrow.deadline)")
     collect.add_argument("--modem-wait", metavar="S", help="seconds to wait for ModemManager")
     collect.add_argument("--lldp-wait", metavar="S", help="seconds to listen for LLDP (0: off)")
+    collect.add_argument(
+        "--lldp-from",
+        metavar="FILE",
+        type=Path,
+        help="LLDP heard by an earlier `python3 -m arrow_agent.lldp_early FILE PORT...`",
+    )
     collect.add_argument("--key-file", metavar="FILE", help="file holding the service key")
     collect.add_argument("--token-file", metavar="FILE", help="file holding a per-boot token")
     collect.add_argument(
@@ -187,7 +193,10 @@ def collect_command(args: argparse.Namespace, environ: Mapping[str, str]) -> int
     if not args.dry_run and config.token:
         announce_started(config.server, config.auth_headers(), say)
     inventory = collect_inventory(
-        prefix=config.prefix, modem_wait=config.modem_wait, lldp_wait=config.lldp_wait
+        prefix=config.prefix,
+        modem_wait=config.modem_wait,
+        lldp_wait=config.lldp_wait,
+        lldp_from=args.lldp_from,
     )
     report(inventory)
     payload = {"inventory_data": inventory}

@@ -13,12 +13,15 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any, TypeVar
 
-from arrow_agent import __version__, run
+from arrow_agent import __version__, lldp_early, run
 from arrow_agent.collectors import Failure, bmc, dmi, hardware, lldp, modem, net, platform
 
 T = TypeVar("T")
+# The early listener ends at most two windows after it started, which was before the agent.
+EARLY_GRACE_S = 2.0
 
 
 def device_name(prefix: str, serial: str | None, macs: Sequence[str]) -> str | None:
@@ -45,21 +48,30 @@ def _guarded(name: str, failures: list[Failure], collect: Callable[[], T], empty
 class _LldpListener:
     """LLDP listening in a thread, so its window overlaps the other collectors' work.
 
+    With *early* (the file ``lldp_early`` writes, started by /init when the first port linked)
+    the thread waits for that result and listens itself only on linked ports it did not cover.
     A replayed machine (``--root``) has no network to listen on: nothing is listened to.
     """
 
-    def __init__(self, linked: Sequence[str], wait_s: float) -> None:
+    def __init__(self, linked: Sequence[str], wait_s: float, early: Path | None = None) -> None:
         self.failures: list[Failure] = []
         self.neighbors: list[lldp.Neighbor] = []
         self.thread = None
         if run.get_root() is None and linked and wait_s > 0:
-            self.thread = threading.Thread(target=self._listen, args=(linked, wait_s))
+            self.thread = threading.Thread(target=self._listen, args=(linked, wait_s, early))
             self.thread.start()
 
-    def _listen(self, linked: Sequence[str], wait_s: float) -> None:
-        self.neighbors = _guarded(
-            lldp.NAME, self.failures, lambda: lldp.collect(self.failures, linked, wait_s=wait_s), []
-        )
+    def _listen(self, linked: Sequence[str], wait_s: float, early: Path | None) -> None:
+        def collect() -> list[lldp.Neighbor]:
+            heard = None
+            if early is not None:
+                heard = lldp_early.wait_for(early, 2 * wait_s + EARLY_GRACE_S)
+                if heard is None:
+                    message = f"{early}: no result from the early listener; listening here"
+                    self.failures.append(Failure(lldp.NAME, "read", message))
+            return lldp.collect(self.failures, linked, wait_s=wait_s, heard=heard)
+
+        self.neighbors = _guarded(lldp.NAME, self.failures, collect, [])
 
     def result(self, failures: list[Failure]) -> list[lldp.Neighbor]:
         if self.thread is not None:
@@ -73,6 +85,7 @@ def collect_inventory(
     prefix: str,
     modem_wait: float,
     lldp_wait: float = lldp.DEFAULT_WAIT_S,
+    lldp_from: Path | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
@@ -81,7 +94,7 @@ def collect_inventory(
     dumps: list[str] = []
     facts = _guarded(dmi.NAME, failures, lambda: dmi.collect(failures, dumps), dmi.DmiFacts())
     nics = _guarded(net.NAME, failures, lambda: net.collect(failures), [])
-    listener = _LldpListener([nic.name for nic in nics if nic.carrier], lldp_wait)
+    listener = _LldpListener([nic.name for nic in nics if nic.carrier], lldp_wait, lldp_from)
     modems = _guarded(
         modem.NAME,
         failures,

@@ -10,13 +10,14 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from arrow_agent import run
+from arrow_agent import lldp_early, run
 from arrow_agent.collectors import Failure, lldp, net
 
 
@@ -123,3 +124,40 @@ def test_the_driver_of_a_real_link_is_read_by_the_ethtool_ioctl(switches):
     info = net.parse_drvinfo(run.ethtool_drvinfo(port)).facts
     assert info.driver == "veth"
     assert info.bus_info is None
+
+
+def test_the_early_listener_joins_a_port_when_it_links_and_writes_what_it_heard(switches, tmp_path):
+    """/init starts it before the links are up: a port that links a second later still joins,
+    and a linked port where nothing speaks is listed as listened to, with no neighbour."""
+    late = switches("sw-rack9", "Gi1/0/9 rack 9")
+    quiet = switches("unused", description=None)
+    sh(["ip", "link", "set", late.port, "down"])
+    raise_link = threading.Timer(1.0, sh, [["ip", "link", "set", late.port, "up"]])
+    raise_link.start()
+    started = time.monotonic()
+    try:
+        heard = lldp_early.listen_as_ports_link([late.port, quiet.port, "absent0"], wait_s=4)
+    finally:
+        raise_link.join()
+    assert time.monotonic() - started < 20  # two windows at most, with room for a loaded machine
+    assert set(heard.interfaces) == {late.port, quiet.port}  # "absent0" never linked
+    assert [(n.interface, n.system_name) for n in heard.neighbors] == [(late.port, "sw-rack9")]
+    result = tmp_path / "lldp.json"
+    lldp_early.write(result, heard)
+    assert lldp_early.wait_for(result, timeout_s=1) == heard
+
+
+def test_the_agent_takes_the_early_result_and_listens_itself_only_on_other_ports(switches):
+    early_port = switches("unused", description=None).port
+    other = switches("sw-rack8", "Gi1/0/8 rack 8")
+    before = lldp.Neighbor(interface=early_port, system_name="sw-early", port_id="Gi1/0/1")
+    heard = lldp.Heard((early_port,), (before,), (Failure("lldp", "read", "early: note"),))
+    failures: list[Failure] = []
+    started = time.monotonic()
+    neighbors = lldp.collect(failures, [early_port, other.port], wait_s=30, heard=heard)
+    assert time.monotonic() - started < 25  # only the other port was listened to, and it spoke
+    assert [(n.interface, n.system_name) for n in neighbors] == [
+        (early_port, "sw-early"),
+        (other.port, "sw-rack8"),
+    ]
+    assert failures == [Failure("lldp", "read", "early: note")]

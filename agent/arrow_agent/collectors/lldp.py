@@ -12,12 +12,13 @@ address and the port VLAN id (IEEE 802.1 TLV). Knows nothing about the rest of t
 from __future__ import annotations
 
 import ipaddress
+import json
 import select
 import socket
 import struct
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from arrow_agent.collectors import Failure, Parsed
 
@@ -45,6 +46,33 @@ class Neighbor:
     system_description: str | None = None
     management_address: str | None = None
     vlan_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What the early listener wrote: the ports it listened on, their neighbours, its failures."""
+
+    interfaces: tuple[str, ...]
+    neighbors: tuple[Neighbor, ...]
+    failures: tuple[Failure, ...]
+
+    def as_json(self) -> str:
+        return json.dumps(
+            {
+                "interfaces": list(self.interfaces),
+                "neighbors": [asdict(neighbor) for neighbor in self.neighbors],
+                "failures": [failure.as_dict() for failure in self.failures],
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Heard:
+        data = json.loads(text)
+        return cls(
+            interfaces=tuple(data["interfaces"]),
+            neighbors=tuple(Neighbor(**item) for item in data["neighbors"]),
+            failures=tuple(Failure(**item) for item in data["failures"]),
+        )
 
 
 def _mac(data: bytes) -> str:
@@ -163,6 +191,68 @@ def announce(sock: socket.socket, interface: str) -> None:
         sock.send(announcement(interface, mac))
 
 
+class Listening:
+    """Raw sockets on ports that may join one by one: each port is announced on when it joins
+    and listened to until it has heard a neighbour or *wait_s* has passed since it joined."""
+
+    def __init__(
+        self,
+        failures: list[Failure],
+        *,
+        wait_s: float = DEFAULT_WAIT_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.failures = failures
+        self.wait_s = wait_s
+        self.clock = clock
+        self.joined: list[str] = []
+        self.sockets: dict[socket.socket, str] = {}
+        self.until: dict[str, float] = {}
+        self.heard: dict[str, Neighbor] = {}
+
+    def join(self, interface: str) -> None:
+        """Opens *interface*, announces the agent there and starts its window."""
+        self.joined.append(interface)
+        try:
+            sock = open_socket(interface)
+        except OSError as exc:
+            self.failures.append(Failure(NAME, "read", f"{interface}: {exc.strerror or exc}"))
+            return
+        self.sockets[sock] = interface
+        self.until[interface] = self.clock() + self.wait_s
+        try:
+            announce(sock, interface)
+        except OSError as exc:  # still listen: a switch speaks on its own schedule too
+            message = f"{interface}: announce: {exc.strerror or exc}"
+            self.failures.append(Failure(NAME, "read", message))
+
+    def waiting(self) -> list[str]:
+        """Open ports that have heard nothing and whose window is still open."""
+        now = self.clock()
+        return [
+            name for name, until in self.until.items() if name not in self.heard and until > now
+        ]
+
+    def poll(self, most_s: float) -> None:
+        """Receives for at most *most_s* seconds, less when a window closes sooner."""
+        ends = [self.until[name] for name in self.waiting()]
+        if not ends:
+            return
+        left = min(most_s, min(ends) - self.clock())
+        if left <= 0:
+            return
+        listening = [sock for sock, name in self.sockets.items() if name not in self.heard]
+        for sock in select.select(listening, [], [], left)[0]:
+            _receive(sock, self.sockets[sock], self.heard, self.failures)
+
+    def close(self) -> list[Neighbor]:
+        """Closes every socket; the first neighbour heard on each port, in joining order."""
+        for sock in self.sockets:
+            sock.close()
+        self.sockets = {}
+        return [self.heard[name] for name in self.joined if name in self.heard]
+
+
 def listen(
     interfaces: Sequence[str],
     failures: list[Failure],
@@ -171,31 +261,15 @@ def listen(
     clock: Callable[[], float] = time.monotonic,
 ) -> list[Neighbor]:
     """The first neighbour heard on each interface, within *wait_s* seconds in all."""
-    sockets: dict[socket.socket, str] = {}
-    for interface in interfaces:
-        try:
-            sock = open_socket(interface)
-        except OSError as exc:
-            failures.append(Failure(NAME, "read", f"{interface}: {exc.strerror or exc}"))
-            continue
-        sockets[sock] = interface
-        try:
-            announce(sock, interface)
-        except OSError as exc:  # still listen: a switch speaks on its own schedule too
-            failures.append(Failure(NAME, "read", f"{interface}: announce: {exc.strerror or exc}"))
-    heard: dict[str, Neighbor] = {}
-    deadline = clock() + wait_s
+    listening = Listening(failures, wait_s=wait_s, clock=clock)
     try:
-        while sockets and len(heard) < len(sockets):
-            left = deadline - clock()
-            if left <= 0:
-                break
-            for sock in select.select(list(sockets), [], [], left)[0]:
-                _receive(sock, sockets[sock], heard, failures)
+        for interface in interfaces:
+            listening.join(interface)
+        while listening.waiting():
+            listening.poll(wait_s)
     finally:
-        for sock in sockets:
-            sock.close()
-    return [heard[name] for name in interfaces if name in heard]
+        neighbors = listening.close()
+    return neighbors
 
 
 def _receive(
@@ -214,12 +288,26 @@ def _receive(
 
 
 def collect(
-    failures: list[Failure], linked: Sequence[str], *, wait_s: float = DEFAULT_WAIT_S
+    failures: list[Failure],
+    linked: Sequence[str],
+    *,
+    wait_s: float = DEFAULT_WAIT_S,
+    heard: Heard | None = None,
 ) -> list[Neighbor]:
-    """Neighbours of the linked physical NICs; no port linked means no wait at all."""
+    """Neighbours of the linked physical NICs; no port linked means no wait at all. With
+    *heard* (what an earlier listener heard), only the linked ports it did not cover are
+    listened to here."""
     if not linked or wait_s <= 0:
         return []
-    neighbors = listen(linked, failures, wait_s=wait_s)
+    neighbors: list[Neighbor] = []
+    covered: set[str] = set()
+    if heard is not None:
+        neighbors += heard.neighbors
+        failures.extend(heard.failures)
+        covered = set(heard.interfaces)
+    rest = [name for name in linked if name not in covered]
+    if rest:
+        neighbors += listen(rest, failures, wait_s=wait_s)
     silent = [name for name in linked if name not in {n.interface for n in neighbors}]
     if silent:
         message = f"no LLDP neighbour after {wait_s:g} s on {', '.join(silent)}"
