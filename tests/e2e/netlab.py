@@ -241,6 +241,17 @@ class NetLab:
         ])  # fmt: skip
         self._wait_started("arrow-dnsmasq", "TFTP root is")
 
+    def start_site_router_advertisements(self, conf: str) -> None:
+        """radvd in the site's namespace with *conf* (a radvd.conf naming interface eth0): the
+        site's router sending router advertisements on the boot segment."""
+        path = self.workdir / "radvd.conf"
+        path.write_text(conf)
+        self.spawn("site-radvd", self.site_ns, [
+            "radvd", "-n", "-C", str(path), "-p", str(self.workdir / "radvd.pid"),
+            "-m", "stderr", "-d", "1",
+        ])  # fmt: skip
+        self._wait_started("site-radvd", "next iface is eth0")
+
     def start_switch_lldp(self, tap: str, hostname: str, port_description: str) -> None:
         """lldpd on *tap*, the switch port the guest's NIC is plugged into, speaking every
         second, its port id the interface name (as most switches send: "Gi1/0/7").

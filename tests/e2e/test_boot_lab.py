@@ -21,6 +21,7 @@ from django.core.management import call_command
 from inventory.models import BootEvent, Device, DeviceRequest
 from inventory.services.catalog import request_save
 from tests.e2e.boot_checks import accepted_for, journal_text
+from tests.e2e.conftest import ROOT
 from tests.e2e.imaging_urls import MARKER
 from tests.e2e.netlab import BRIDGE_IP, PRODUCT_RANGE, SUBNET, NetLab, run
 from tests.e2e.qemu import Nic, QemuGuest, Smbios
@@ -144,6 +145,30 @@ def test_proxy_dhcp_inventories_then_images(lab, tmp_path, firmware):
         entry = inventoried(vm, lab, MAC_A, f"proxy DHCP, {firmware}")
     device = assert_inventoried(entry, {MAC_A})
     goes_to_imaging(lab, tmp_path, firmware, nics, device)
+
+
+def documented_radvd_conf() -> str:
+    """docs/pxe.md's radvd.conf for a segment without IPv6, on the site's interface."""
+    text = (ROOT / "docs" / "pxe.md").read_text()
+    block = re.search(r"```radvd\n(.*?)```", text, re.S).group(1)
+    assert "interface eth1 {" in block, "docs/pxe.md's radvd block no longer names eth1"
+    return block.replace("interface eth1 {", "interface eth0 {")
+
+
+@pytest.mark.parametrize("firmware", ["bios", "uefi"])
+def test_proxy_dhcp_with_an_advertisement_that_announces_nothing(lab, tmp_path, firmware):
+    """The documented radvd.conf on the site's side ends iPXE's IPv6 wait; the guest still gets
+    no IPv6 address beyond its link-local one and no route."""
+    lab.start_site_router_advertisements(documented_radvd_conf())
+    proxy_mode(lab)
+    nics = [boot_nic(lab, firmware)]
+    with machine(lab, tmp_path, "ra", firmware, nics) as vm:
+        entry = inventoried(vm, lab, MAC_A, f"proxy DHCP, {firmware}, RA without prefix")
+        console = vm.console()
+    assert_inventoried(entry, {MAC_A})
+    ipxe_addresses = re.findall(r"net\d: ([0-9a-f:]+)/64", console)
+    assert ipxe_addresses, console[-2000:]
+    assert all(a.startswith("fe80:") for a in ipxe_addresses), ipxe_addresses
 
 
 def test_the_switch_port_is_reported_from_lldp(lab, tmp_path):
