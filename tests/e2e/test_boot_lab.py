@@ -159,6 +159,7 @@ def documented_radvd_conf() -> str:
 def test_proxy_dhcp_with_an_advertisement_that_announces_nothing(lab, tmp_path, firmware):
     """The documented radvd.conf on the site's side ends iPXE's IPv6 wait; the guest still gets
     no IPv6 address beyond its link-local one and no route."""
+    lab.capture("ndp", "icmp6 and (ip6[40] == 133 or ip6[40] == 134)")  # solicit, advertise
     lab.start_site_router_advertisements(documented_radvd_conf())
     proxy_mode(lab)
     nics = [boot_nic(lab, firmware)]
@@ -166,6 +167,11 @@ def test_proxy_dhcp_with_an_advertisement_that_announces_nothing(lab, tmp_path, 
         entry = inventoried(vm, lab, MAC_A, f"proxy DHCP, {firmware}, RA without prefix")
         console = vm.console()
     assert_inventoried(entry, {MAC_A})
+    # The machine asked for a router and the site's radvd answered it on the segment.
+    ndp = lab.log("ndp").read_text().splitlines()
+    asked = next(i for i, line in enumerate(ndp) if MAC_A in line and "router solicitation" in line)
+    answers = [line for line in ndp[asked:] if f"> {MAC_A}," in line and "advertisement" in line]
+    assert answers, lab.logs("ndp")
     ipxe_addresses = re.findall(r"net\d: ([0-9a-f:]+)/64", console)
     assert ipxe_addresses, console[-2000:]
     assert all(a.startswith("fe80:") for a in ipxe_addresses), ipxe_addresses
