@@ -3,6 +3,10 @@ parser over a captured file.
 
 Human-readable lines go to stderr (the console); JSON goes to stdout, so ``--dry-run`` output
 and ``parse`` output can be piped. Exit codes are listed in EXIT_CODES and docs/agent.md.
+
+The collectors and the HTTP client are imported only once ``collect`` has started its early
+LLDP listener (and ``parse`` only imports the parsers): under emulation those imports take more
+than a second, which the listener's window then absorbs instead of following.
 """
 
 from __future__ import annotations
@@ -11,15 +15,24 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from arrow_agent import __version__, power, run
-from arrow_agent.collectors import dmi, modem, net
-from arrow_agent.config import AFTER_CHOICES, Config, ConfigError, from_env, parse_cmdline, resolve
-from arrow_agent.inventory import collect_inventory
-from arrow_agent.submit import Backoff, Outcome, announce_started, submit
+from arrow_agent import __version__, lldp_early, power, run
+from arrow_agent.config import (
+    AFTER_CHOICES,
+    Backoff,
+    Config,
+    ConfigError,
+    from_env,
+    parse_cmdline,
+    resolve,
+)
+
+if TYPE_CHECKING:
+    from arrow_agent.submit import Outcome
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -27,6 +40,7 @@ EXIT_USAGE = 2
 EXIT_REJECTED = 3
 EXIT_GAVE_UP = 4
 EXIT_AFTER_FAILED = 5
+WAIT_FOR_MAX_S = 300.0  # /init creates the file within arrow.linkwait (20 s by default)
 EXIT_CODES = {
     EXIT_OK: "accepted (or --dry-run printed the payload)",
     EXIT_INTERNAL: "unexpected error in the agent itself",
@@ -60,10 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--modem-wait", metavar="S", help="seconds to wait for ModemManager")
     collect.add_argument("--lldp-wait", metavar="S", help="seconds to listen for LLDP (0: off)")
     collect.add_argument(
-        "--lldp-from",
+        "--wait-for",
         metavar="FILE",
         type=Path,
-        help="LLDP heard by an earlier `python3 -m arrow_agent.lldp_early FILE PORT...`",
+        help="start at once, but collect only once FILE exists (the image's /init creates it "
+        f"when the network is up); at most {WAIT_FOR_MAX_S:g} s",
     )
     collect.add_argument("--key-file", metavar="FILE", help="file holding the service key")
     collect.add_argument("--token-file", metavar="FILE", help="file holding a per-boot token")
@@ -104,6 +119,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
 
 
 def parse_file(kind: str, path: Path) -> int:
+    from arrow_agent.collectors import dmi, modem, net  # see the module's docstring
+
     try:
         text = path.read_bytes().decode("utf-8", errors="replace")
     except OSError as exc:
@@ -190,13 +207,19 @@ def collect_command(args: argparse.Namespace, environ: Mapping[str, str]) -> int
             )
             return EXIT_USAGE
 
+    early = start_early_lldp(config)
+    from arrow_agent.inventory import collect_inventory  # see the module's docstring
+    from arrow_agent.submit import announce_started, submit
+
+    if args.wait_for is not None:
+        wait_for(args.wait_for, WAIT_FOR_MAX_S)
     if not args.dry_run and config.token:
         announce_started(config.server, config.auth_headers(), say)
     inventory = collect_inventory(
         prefix=config.prefix,
         modem_wait=config.modem_wait,
         lldp_wait=config.lldp_wait,
-        lldp_from=args.lldp_from,
+        early_lldp=early,
     )
     report(inventory)
     payload = {"inventory_data": inventory}
@@ -225,6 +248,24 @@ def collect_command(args: argparse.Namespace, environ: Mapping[str, str]) -> int
         say(f"after: could not {config.after}: {problem}; power-cycle the device by hand")
         return EXIT_AFTER_FAILED
     return EXIT_OK
+
+
+def start_early_lldp(config: Config) -> lldp_early.EarlyListener | None:
+    """LLDP listening on the real machine's physical ports, from now on, as they link."""
+    if run.get_root() is not None or config.lldp_wait <= 0:
+        return None
+    return lldp_early.EarlyListener(config.lldp_wait)
+
+
+def wait_for(path: Path, timeout_s: float, *, poll_s: float = 0.1) -> bool:
+    """Waits until *path* exists; says so and returns False after *timeout_s*."""
+    give_up = time.monotonic() + timeout_s
+    while not path.exists():
+        if time.monotonic() >= give_up:
+            say(f"collect: {path} did not appear within {timeout_s:g} s; collecting anyway")
+            return False
+        time.sleep(poll_s)
+    return True
 
 
 def report(inventory: Mapping[str, Any]) -> None:

@@ -31,6 +31,20 @@ SECRETS = frozenset({"key", "token"})
 _PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,19}")
 
 
+@dataclass(frozen=True)
+class Backoff:
+    """How submission retries: the CLI's flags, the submitter's schedule."""
+
+    initial: float = 2.0  # seconds before the second attempt
+    maximum: float = 60.0  # cap on one wait
+    request_timeout: float = 30.0  # seconds for one attempt
+
+    def delay(self, retry: int, draw: float) -> float:
+        """Wait before retry number *retry* (1-based): exponential, half of it jittered."""
+        full = min(self.maximum, self.initial * 2 ** (retry - 1))
+        return full / 2 + full / 2 * draw
+
+
 class ConfigError(ValueError):
     """A setting has a value the agent cannot use; the message never contains a secret."""
 

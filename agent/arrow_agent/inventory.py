@@ -13,14 +13,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any, TypeVar
 
 from arrow_agent import __version__, lldp_early, run
 from arrow_agent.collectors import Failure, bmc, dmi, hardware, lldp, modem, net, platform
 
 T = TypeVar("T")
-# The early listener ends at most two windows after it started, which was before the agent.
+# Once told to stop joining, the early listener ends within one window, plus this.
 EARLY_GRACE_S = 2.0
 
 
@@ -48,12 +47,14 @@ def _guarded(name: str, failures: list[Failure], collect: Callable[[], T], empty
 class _LldpListener:
     """LLDP listening in a thread, so its window overlaps the other collectors' work.
 
-    With *early* (the file ``lldp_early`` writes, started by /init when the first port linked)
-    the thread waits for that result and listens itself only on linked ports it did not cover.
-    A replayed machine (``--root``) has no network to listen on: nothing is listened to.
+    With *early* (the listener the CLI started before the network was up) the thread waits for
+    its result and listens itself only on linked ports it did not cover. A replayed machine
+    (``--root``) has no network to listen on: nothing is listened to.
     """
 
-    def __init__(self, linked: Sequence[str], wait_s: float, early: Path | None = None) -> None:
+    def __init__(
+        self, linked: Sequence[str], wait_s: float, early: lldp_early.EarlyListener | None = None
+    ) -> None:
         self.failures: list[Failure] = []
         self.neighbors: list[lldp.Neighbor] = []
         self.thread = None
@@ -61,13 +62,15 @@ class _LldpListener:
             self.thread = threading.Thread(target=self._listen, args=(linked, wait_s, early))
             self.thread.start()
 
-    def _listen(self, linked: Sequence[str], wait_s: float, early: Path | None) -> None:
+    def _listen(
+        self, linked: Sequence[str], wait_s: float, early: lldp_early.EarlyListener | None
+    ) -> None:
         def collect() -> list[lldp.Neighbor]:
             heard = None
             if early is not None:
-                heard = lldp_early.wait_for(early, 2 * wait_s + EARLY_GRACE_S)
+                heard = early.result(early.wait_s + EARLY_GRACE_S)
                 if heard is None:
-                    message = f"{early}: no result from the early listener; listening here"
+                    message = "the early listener has not finished; listening here"
                     self.failures.append(Failure(lldp.NAME, "read", message))
             return lldp.collect(self.failures, linked, wait_s=wait_s, heard=heard)
 
@@ -85,7 +88,7 @@ def collect_inventory(
     prefix: str,
     modem_wait: float,
     lldp_wait: float = lldp.DEFAULT_WAIT_S,
-    lldp_from: Path | None = None,
+    early_lldp: lldp_early.EarlyListener | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
@@ -94,7 +97,8 @@ def collect_inventory(
     dumps: list[str] = []
     facts = _guarded(dmi.NAME, failures, lambda: dmi.collect(failures, dumps), dmi.DmiFacts())
     nics = _guarded(net.NAME, failures, lambda: net.collect(failures), [])
-    listener = _LldpListener([nic.name for nic in nics if nic.carrier], lldp_wait, lldp_from)
+    linked = [nic.name for nic in nics if nic.carrier]
+    listener = _LldpListener(linked, lldp_wait, early_lldp)
     modems = _guarded(
         modem.NAME,
         failures,

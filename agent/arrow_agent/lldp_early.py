@@ -1,61 +1,73 @@
-"""``python3 -m arrow_agent.lldp_early FILE PORT...``: LLDP listening from the moment ports link.
+"""LLDP listening from the agent's first moment, while the network is still coming up.
 
-The image's /init starts it when the first port links, while DHCP runs and the agent itself
-starts. Each of the named ports that links within the window is announced on and listened to
-(``lldp.Listening``), and what was heard is written to FILE as JSON, replaced in one step when
-listening ends. The agent's LLDP collector reads FILE (``collect --lldp-from FILE``) instead of
-listening again on those ports, so on a network where no switch speaks the window passes while
-the machine does other work, not after it. The window is the agent's own ``arrow.lldp_wait``.
+The image's /init starts the agent before DHCP is done (``collect --wait-for FILE``), and the
+agent starts this listener before it imports its collectors and its HTTP client, so the LLDP
+window runs while DHCP waits and Python imports, not after them. Each physical port joins when
+it links, until the collectors start (``lldp.Listening``: announced on, then listened to for
+the window from its joining); the LLDP collector takes what was heard and listens itself only
+on linked ports this did not cover (one that linked later).
 
-It imports only what listening needs (not ``run``, whose subprocess and tempfile cost a second
-under emulation): it runs beside the agent's start, on what may be one CPU. Only the image runs
-it, on the machine's own /sys and /proc.
+A thread of the agent, not a process of its own: a second interpreter beside the agent cost
+more CPU on one emulated core than the wait it hid. It imports only what listening needs, and
+reads the machine's own /sys, so it is never started under ``--root``.
 """
 
 from __future__ import annotations
 
 import os
-import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from arrow_agent.collectors import Failure, lldp
-from arrow_agent.config import ConfigError, from_env, parse_cmdline, resolve
 
 POLL_S = 0.1  # how often ports that have no link yet are looked at
+JOIN_MAX_S = 120.0  # ports stop joining by then even if the agent never collects
+SYS_NET = Path("/sys/class/net")
+
+
+def physical_ports() -> list[str]:
+    """Network interfaces with a device behind them (no lo, bridges or veths), as /init sees
+    them; empty when /sys cannot be read."""
+    try:
+        names = sorted(os.listdir(SYS_NET))
+    except OSError:
+        return []
+    return [name for name in names if (SYS_NET / name / "device").exists()]
 
 
 def has_carrier(port: str) -> bool:
     try:
-        return Path("/sys/class/net", port, "carrier").read_text().strip() == "1"
+        return (SYS_NET / port / "carrier").read_text().strip() == "1"
     except OSError:
         return False
 
 
 def listen_as_ports_link(
-    ports: Sequence[str],
+    ports: Callable[[], Sequence[str]],
     wait_s: float,
     *,
+    joining: Callable[[], bool] = lambda: True,
     linked: Callable[[str], bool] = has_carrier,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> lldp.Heard:
-    """Ports join when they link, during the first *wait_s* seconds; each is listened to for
-    *wait_s* from its joining, so the whole takes at most twice the window."""
+    """Ports (as *ports* lists them now) join when they link, while *joining* says so and for
+    at most JOIN_MAX_S; each is listened to for *wait_s* from its joining."""
     failures: list[Failure] = []
     listening = lldp.Listening(failures, wait_s=wait_s, clock=clock)
-    joining_ends = clock() + wait_s
+    joining_ends = clock() + JOIN_MAX_S
     try:
         while True:
-            joining = clock() < joining_ends and len(listening.joined) < len(ports)
-            if joining:
-                for port in ports:
+            join = joining() and clock() < joining_ends
+            if join:
+                for port in ports():
                     if port not in listening.joined and linked(port):
                         listening.join(port)
             if listening.waiting():
-                listening.poll(POLL_S if joining else wait_s)
-            elif joining:
+                listening.poll(POLL_S if join else wait_s)
+            elif join:
                 sleep(POLL_S)
             else:
                 break
@@ -64,49 +76,45 @@ def listen_as_ports_link(
     return lldp.Heard(tuple(listening.joined), tuple(neighbors), tuple(failures))
 
 
-def write(path: Path, heard: lldp.Heard) -> None:
-    """Replaces *path* in one step, so a reader sees nothing or the whole result."""
-    part = path.with_name(path.name + ".part")
-    part.write_text(heard.as_json())
-    os.replace(part, path)
+class EarlyListener:
+    """``listen_as_ports_link`` in a background thread, started at once; ports join until
+    ``stop_joining`` (the collectors are about to look at the NICs)."""
 
+    def __init__(
+        self,
+        wait_s: float,
+        *,
+        ports: Callable[[], Sequence[str]] = physical_ports,
+        linked: Callable[[str], bool] = has_carrier,
+    ) -> None:
+        self.wait_s = wait_s
+        self._heard: lldp.Heard | None = None
+        self._stop = threading.Event()
 
-def wait_for(
-    path: Path,
-    timeout_s: float,
-    *,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-) -> lldp.Heard | None:
-    """The early listener's result, once written; None when it did not come within
-    *timeout_s* or cannot be read (the caller then listens itself)."""
-    give_up = clock() + timeout_s
-    while not path.exists():
-        if clock() >= give_up:
-            return None
-        sleep(POLL_S)
-    try:
-        return lldp.Heard.from_json(path.read_text())
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        def keep_joining() -> bool:
+            return not self._stop.is_set()
 
+        def listen() -> lldp.Heard:
+            return listen_as_ports_link(ports, wait_s, joining=keep_joining, linked=linked)
 
-def main(argv: Sequence[str]) -> int:
-    if len(argv) < 2:
-        print("usage: python3 -m arrow_agent.lldp_early FILE PORT...", file=sys.stderr)
-        return 2
-    try:
-        cmdline = parse_cmdline(Path("/proc/cmdline").read_text())
-    except OSError:
-        cmdline = {}
-    try:
-        wait_s = resolve(cmdline=cmdline, env=from_env(os.environ), flags={}).lldp_wait
-    except ConfigError:
-        return 2  # the agent says what is wrong with its settings, and does not listen
-    if wait_s > 0:
-        write(Path(argv[0]), listen_as_ports_link(argv[1:], wait_s))
-    return 0
+        # A daemon: an agent that ends for another reason (a usage error) does not wait for it.
+        self._thread = threading.Thread(target=self._run, args=(listen,), name="lldp-early")
+        self._thread.daemon = True
+        self._thread.start()
 
+    def _run(self, listen: Callable[[], lldp.Heard]) -> None:
+        try:
+            self._heard = listen()
+        except Exception as exc:  # the collector then listens on every linked port itself
+            failure = Failure(lldp.NAME, "read", f"early listener: {type(exc).__name__}: {exc}")
+            self._heard = lldp.Heard((), (), (failure,))
 
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    def stop_joining(self) -> None:
+        """No port joins from now on; those that joined keep their windows."""
+        self._stop.set()
+
+    def result(self, timeout_s: float) -> lldp.Heard | None:
+        """What was heard, once listening has ended; None if it has not within *timeout_s*."""
+        self.stop_joining()
+        self._thread.join(timeout_s)
+        return None if self._thread.is_alive() else self._heard

@@ -19,7 +19,6 @@ import fcntl
 import os
 import socket
 import struct
-import subprocess
 import termios
 import tty
 from collections.abc import Sequence
@@ -60,6 +59,8 @@ def run(argv: Sequence[str], timeout: float = 30.0) -> str:
     shown = " ".join(argv)
     if _root is not None:
         return _replay(_root, argv)
+    import subprocess  # here, not at the top: the early LLDP listener starts before it loads
+
     try:
         done = subprocess.run(list(argv), capture_output=True, timeout=timeout, check=False)
     except FileNotFoundError:

@@ -17,17 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-
-@dataclass(frozen=True)
-class Backoff:
-    initial: float = 2.0  # seconds before the second attempt
-    maximum: float = 60.0  # cap on one wait
-    request_timeout: float = 30.0  # seconds for one attempt
-
-    def delay(self, retry: int, draw: float) -> float:
-        """Wait before retry number *retry* (1-based): exponential, half of it jittered."""
-        full = min(self.maximum, self.initial * 2 ** (retry - 1))
-        return full / 2 + full / 2 * draw
+from arrow_agent.config import Backoff
 
 
 @dataclass(frozen=True)

@@ -126,25 +126,29 @@ def test_the_driver_of_a_real_link_is_read_by_the_ethtool_ioctl(switches):
     assert info.bus_info is None
 
 
-def test_the_early_listener_joins_a_port_when_it_links_and_writes_what_it_heard(switches, tmp_path):
-    """/init starts it before the links are up: a port that links a second later still joins,
-    and a linked port where nothing speaks is listed as listened to, with no neighbour."""
+def test_the_early_listener_joins_a_port_when_it_links_until_told_to_stop(switches):
+    """The agent starts it before the links are up: a port that links a second later still
+    joins, and a linked port where nothing speaks is listed as listened to, with no
+    neighbour; a port that links after the collectors started is left to them."""
     late = switches("sw-rack9", "Gi1/0/9 rack 9")
     quiet = switches("unused", description=None)
-    sh(["ip", "link", "set", late.port, "down"])
+    after = switches("sw-after", "Gi1/0/7")
+    for port in (late.port, after.port):
+        sh(["ip", "link", "set", port, "down"])
+    ports = [late.port, quiet.port, after.port, "absent0"]
+    early = lldp_early.EarlyListener(4, ports=lambda: ports)
     raise_link = threading.Timer(1.0, sh, [["ip", "link", "set", late.port, "up"]])
     raise_link.start()
+    raise_link.join()
+    time.sleep(1.0)  # the late port has joined; now the collectors start
     started = time.monotonic()
-    try:
-        heard = lldp_early.listen_as_ports_link([late.port, quiet.port, "absent0"], wait_s=4)
-    finally:
-        raise_link.join()
-    assert time.monotonic() - started < 20  # two windows at most, with room for a loaded machine
+    early.stop_joining()
+    sh(["ip", "link", "set", after.port, "up"])
+    heard = early.result(timeout_s=30)
+    assert time.monotonic() - started < 20  # one window at most, with room for a loaded machine
+    assert heard is not None
     assert set(heard.interfaces) == {late.port, quiet.port}  # "absent0" never linked
     assert [(n.interface, n.system_name) for n in heard.neighbors] == [(late.port, "sw-rack9")]
-    result = tmp_path / "lldp.json"
-    lldp_early.write(result, heard)
-    assert lldp_early.wait_for(result, timeout_s=1) == heard
 
 
 def test_the_agent_takes_the_early_result_and_listens_itself_only_on_other_ports(switches):

@@ -12,13 +12,12 @@ address and the port VLAN id (IEEE 802.1 TLV). Knows nothing about the rest of t
 from __future__ import annotations
 
 import ipaddress
-import json
 import select
 import socket
 import struct
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from arrow_agent.collectors import Failure, Parsed
 
@@ -50,29 +49,11 @@ class Neighbor:
 
 @dataclass(frozen=True)
 class Heard:
-    """What the early listener wrote: the ports it listened on, their neighbours, its failures."""
+    """What the early listener heard: the ports it listened on, their neighbours, its failures."""
 
     interfaces: tuple[str, ...]
     neighbors: tuple[Neighbor, ...]
     failures: tuple[Failure, ...]
-
-    def as_json(self) -> str:
-        return json.dumps(
-            {
-                "interfaces": list(self.interfaces),
-                "neighbors": [asdict(neighbor) for neighbor in self.neighbors],
-                "failures": [failure.as_dict() for failure in self.failures],
-            }
-        )
-
-    @classmethod
-    def from_json(cls, text: str) -> Heard:
-        data = json.loads(text)
-        return cls(
-            interfaces=tuple(data["interfaces"]),
-            neighbors=tuple(Neighbor(**item) for item in data["neighbors"]),
-            failures=tuple(Failure(**item) for item in data["failures"]),
-        )
 
 
 def _mac(data: bytes) -> str:

@@ -7,6 +7,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 from tests.fakeroot import FIXTURES, NUC_MACS
@@ -48,6 +50,39 @@ def test_parse_dmidecode_of_a_crlf_dump():
     assert done.returncode == 0, done.stderr
     output = json.loads(done.stdout)
     assert (output["serial_number"], output["sn_source"]) == ("MF7097G05100710", "bios")
+
+
+def test_collect_waits_for_the_network_file_before_it_collects(machine, tmp_path):
+    """/init starts the agent before DHCP and creates the file once an interface has an
+    address; the agent collects only then."""
+    ready = tmp_path / "network.ready"
+    timer = threading.Timer(1.0, ready.touch)
+    timer.start()
+    started = time.monotonic()
+    try:
+        done = agent("collect", "--root", str(machine.path), "--dry-run", "--wait-for", str(ready))
+    finally:
+        timer.cancel()
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started >= 1.0
+    assert json.loads(done.stdout)["inventory_data"]["mac_address"] == NUC_MACS
+
+
+def test_the_cli_loads_no_collector_and_no_http_client_before_the_early_listener():
+    """collect starts LLDP listening before these imports, which take over a second on one
+    emulated core (lldp_early), so the window runs while they load."""
+    heavy = ("arrow_agent.inventory", "arrow_agent.submit", "subprocess", "http.client", "ssl")
+    code = f"import sys, arrow_agent.cli; print(sorted(set({heavy!r}) & set(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        cwd=CHECKOUT,
+        env={"PYTHONPATH": "agent"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"
 
 
 def test_collect_without_a_server_exits_2(machine):

@@ -173,3 +173,16 @@ def test_the_reply_names_why_the_hardware_fails_its_spec(capsys):
     assert "fails its spec: expected 32 GiB memory, found 16 GiB" in err
     report_reply({"device_id": "dev-1", "spec_mismatches": []})
     assert "fails its spec" not in capsys.readouterr().err
+
+
+def test_waiting_for_a_file_that_never_comes_gives_up_and_says_so(capsys, tmp_path):
+    assert cli.wait_for(tmp_path / "network.ready", 0.2, poll_s=0.05) is False
+    missing = tmp_path / "network.ready"
+    assert f"collect: {missing} did not appear within 0.2 s; collecting anyway" in (
+        capsys.readouterr().err
+    )
+
+
+def test_waiting_for_a_file_that_is_there_returns_at_once(tmp_path):
+    (tmp_path / "network.ready").touch()
+    assert cli.wait_for(tmp_path / "network.ready", 0) is True

@@ -1,11 +1,16 @@
-"""The early LLDP listener's contract with the agent: its result file and the wait for it."""
+"""The early LLDP listener: ports join as they appear and link, until the collectors start.
+
+Raw sockets need real interfaces (tests/e2e/test_lldp_netns.py listens on real ones); here a
+port that "links" does not exist, so joining it records the failed open, which is enough to
+show when it joined.
+"""
 
 from __future__ import annotations
 
-import pytest
+import threading
 
 from arrow_agent import lldp_early
-from arrow_agent.collectors import Failure, lldp
+from arrow_agent.collectors import lldp
 
 
 class FakeClock:
@@ -19,44 +24,63 @@ class FakeClock:
         self.now += seconds
 
 
-HEARD = lldp.Heard(
-    interfaces=("eno1", "eno2"),
-    neighbors=(lldp.Neighbor(interface="eno1", chassis_id="00:11:22:33:44:55", vlan_id=42),),
-    failures=(Failure("lldp", "read", "eno2: announce: Network is down"),),
-)
-
-
-def test_the_result_survives_its_file(tmp_path):
-    path = tmp_path / "lldp.json"
-    lldp_early.write(path, HEARD)
-    assert lldp_early.wait_for(path, timeout_s=0) == HEARD
-    assert [p.name for p in tmp_path.iterdir()] == ["lldp.json"]  # no part file left behind
-
-
-def test_a_result_that_never_comes_is_none_after_the_timeout(tmp_path):
-    clock = FakeClock()
-    path = tmp_path / "lldp.json"
-    assert lldp_early.wait_for(path, 5, clock=clock, sleep=clock.sleep) is None
-    assert 5 <= clock.now < 5 + 2 * lldp_early.POLL_S
-
-
-@pytest.mark.parametrize("text", ["", "{", '{"interfaces": []}', '{"interfaces": [], '
-                                  '"neighbors": [{"colour": 1}], "failures": []}'])  # fmt: skip
-def test_an_unreadable_result_is_none(tmp_path, text):
-    path = tmp_path / "lldp.json"
-    path.write_text(text)
-    assert lldp_early.wait_for(path, timeout_s=0) is None
-
-
-def test_no_port_ever_linking_ends_after_one_window_with_nothing_heard():
+def test_with_no_port_ever_linking_joining_ends_when_the_agent_says_so():
     clock = FakeClock()
     heard = lldp_early.listen_as_ports_link(
-        ["eno1", "eno2"], 3, linked=lambda port: False, clock=clock, sleep=clock.sleep
+        lambda: ["eno1", "eno2"],
+        3,
+        joining=lambda: clock.now < 1.0,
+        linked=lambda port: False,
+        clock=clock,
+        sleep=clock.sleep,
     )
     assert heard == lldp.Heard((), (), ())
-    assert 3 <= clock.now < 3 + 2 * lldp_early.POLL_S
+    assert 1.0 <= clock.now < 1.0 + 2 * lldp_early.POLL_S
 
 
-def test_without_a_file_and_ports_it_says_how_to_run_it(capsys):
-    assert lldp_early.main([]) == 2
-    assert "usage: python3 -m arrow_agent.lldp_early FILE PORT..." in capsys.readouterr().err
+def test_joining_ends_on_its_own_if_the_agent_never_collects():
+    clock = FakeClock()
+    lldp_early.listen_as_ports_link(
+        lambda: [], 3, linked=lambda port: True, clock=clock, sleep=clock.sleep
+    )
+    assert lldp_early.JOIN_MAX_S <= clock.now < lldp_early.JOIN_MAX_S + 2 * lldp_early.POLL_S
+
+
+def test_a_port_that_appears_later_joins_when_it_links():
+    """A NIC whose driver loads while the agent starts (the listener starts before DHCP)."""
+    clock = FakeClock()
+    heard = lldp_early.listen_as_ports_link(
+        lambda: ["absent1"] if clock.now >= 0.5 else [],
+        3,
+        joining=lambda: clock.now < 1.0,
+        linked=lambda port: clock.now >= 0.7,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    assert heard.interfaces == ("absent1",)
+    assert [f.message for f in heard.failures] == ["absent1: No such device"]
+
+
+def test_the_listener_thread_hands_over_what_it_heard_once_told_to_stop_joining():
+    linked = threading.Event()
+    early = lldp_early.EarlyListener(
+        3, ports=lambda: ["absent2"], linked=lambda port: linked.is_set()
+    )
+    linked.set()
+    # The port may or may not have joined before stop_joining; either way it ends at once,
+    # since a port that failed to open has no window to wait for.
+    heard = early.result(timeout_s=5)
+    assert heard is not None
+    assert set(heard.interfaces) <= {"absent2"}
+
+
+def test_a_listener_that_breaks_is_a_failure_and_the_collector_listens_itself():
+    def broken() -> list[str]:
+        raise PermissionError("no raw sockets here")
+
+    heard = lldp_early.EarlyListener(3, ports=broken, linked=lambda port: True).result(5)
+    assert heard is not None
+    assert heard.interfaces == ()  # so every linked port is left to the collector
+    assert [f.message for f in heard.failures] == [
+        "early listener: PermissionError: no raw sockets here"
+    ]
