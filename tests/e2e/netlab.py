@@ -252,9 +252,11 @@ class NetLab:
         ])  # fmt: skip
         self._wait_started("site-radvd", "next iface is eth0")
 
-    def capture(self, name: str, expression: str) -> None:
-        """tcpdump on br0 with *expression*, one line per packet with its MACs, into log *name*."""
-        self.spawn(name, self.ns, ["tcpdump", "-l", "-n", "-e", "-i", "br0", expression])
+    def capture(self, name: str, expression: str, *, decode: bool = False) -> None:
+        """tcpdump on br0 with *expression*, one line per packet with its MACs (and with
+        *decode*, every field, DHCP options included), into log *name*."""
+        verbose = ["-vvv"] if decode else []
+        self.spawn(name, self.ns, ["tcpdump", "-l", "-n", "-e", *verbose, "-i", "br0", expression])
         self._wait_started(name, "listening on br0")
 
     def start_switch_lldp(self, tap: str, hostname: str, port_description: str) -> None:

@@ -23,8 +23,9 @@ def dnsmasq_test(path) -> subprocess.CompletedProcess:
         ["--subnet", "192.168.10.0/24"],
         ["--mode", "dhcp", "--range", "10.9.0.100,10.9.0.200", "--router", "10.9.0.1"],
         ["--mode", "dhcp", "--range", "10.9.0.100,10.9.0.200", "--efi", "ipxe.efi"],
+        ["--mode", "dhcp", "--range", "10.9.0.100,10.9.0.200", "--no-ping"],
     ],
-    ids=["proxy", "dhcp", "dhcp with ipxe.efi"],
+    ids=["proxy", "dhcp", "dhcp with ipxe.efi", "dhcp without ping"],
 )
 def test_rendered_configuration_passes_dnsmasq_test(tmp_path, options):
     conf = tmp_path / "arrow-dnsmasq.conf"
@@ -87,6 +88,19 @@ def test_proxy_mode_answers_only_the_boot_part(tmp_path):
     text = out.getvalue()
     assert "dhcp-range=10.0.0.0,proxy" in text
     assert 'pxe-service=tag:!ipxe,x86PC,"ARROW network boot (BIOS)",undionly' in text
+    # The site's DHCP server makes the address offer; only it could tell iPXE to skip proxies.
+    assert "encap:175" not in text
+
+
+def test_full_dhcp_mode_tells_ipxe_not_to_wait_for_proxy_offers():
+    out = StringIO()
+    call_command(
+        "render_dnsmasq", "--interface", "eth1", "--server", "http://10.0.0.5",
+        "--mode", "dhcp", "--range", "10.0.0.100,10.0.0.200", stdout=out,
+    )  # fmt: skip
+    lines = out.getvalue().splitlines()
+    assert "dhcp-option=tag:ipxe,encap:175,176,1" in lines
+    assert "no-ping" not in lines  # dnsmasq's check that an address is free stays on by default
 
 
 @pytest.mark.parametrize(
@@ -96,6 +110,7 @@ def test_proxy_mode_answers_only_the_boot_part(tmp_path):
         (["--server", "http://x", "--mode", "dhcp"], "--range"),
         (["--server", "ftp://x", "--subnet", "10.0.0.0"], "--server"),
         (["--subnet", "10.0.0.0"], "--server"),
+        (["--server", "http://x", "--subnet", "10.0.0.0", "--no-ping"], "--no-ping is for dhcp"),
     ],
 )
 def test_missing_options_are_named(options, message, settings):

@@ -73,7 +73,13 @@ def _proxy_lines(subnet: str | None, efi_file: str) -> tuple[str, str]:
 
 
 def _dhcp_lines(
-    dhcp_range: str | None, router: str | None, efi_file: str, interface: str, ipv6_ra: bool
+    dhcp_range: str | None,
+    router: str | None,
+    efi_file: str,
+    interface: str,
+    *,
+    ipv6_ra: bool,
+    no_ping: bool,
 ) -> tuple[str, str]:
     """(range lines, boot lines) of a full DHCP server on an isolated network."""
     if not dhcp_range:
@@ -90,10 +96,17 @@ def _dhcp_lines(
         # iPXE waits about 16 s for IPv6 autoconfiguration unless a router advertisement
         # comes; this announces the interface's own IPv6 prefix (stateless, no DHCPv6).
         range_lines += f"\nenable-ra\ndhcp-range=::,constructor:{interface},ra-only"
+    if no_ping:
+        # dnsmasq pings an address before its first offer and waits about 3 s for an answer.
+        range_lines += "\n# Offered without a ping first (--no-ping): nothing static in the range"
+        range_lines += "\nno-ping"
     boot_lines = "\n".join(
         [
             "dhcp-boot=tag:bios,tag:!ipxe,undionly.kpxe",
             f"dhcp-boot=tag:efi64,tag:!ipxe,{efi_file}",
+            "# iPXE waits 2 s for ProxyDHCP offers after the first offer unless the offer says",
+            "# there are none (iPXE's no-pxedhcp, option 175.176): this server is the only one.",
+            "dhcp-option=tag:ipxe,encap:175,176,1",
         ]
     )
     return range_lines, boot_lines
@@ -112,6 +125,7 @@ def render(
     boot_server: str | None = None,
     verbose_log: bool = False,
     ipv6_ra: bool = False,
+    no_ping: bool = False,
     secure_boot: bool = False,
     pxe_filter: str | None = None,
 ) -> str:
@@ -120,11 +134,15 @@ def render(
     if mode == "proxy":
         range_lines, boot_lines = _proxy_lines(subnet, pxe_efi)
     elif mode == "dhcp":
-        range_lines, boot_lines = _dhcp_lines(dhcp_range, router, pxe_efi, interface, ipv6_ra)
+        range_lines, boot_lines = _dhcp_lines(
+            dhcp_range, router, pxe_efi, interface, ipv6_ra=ipv6_ra, no_ping=no_ping
+        )
     else:
         raise CommandError("--mode is proxy or dhcp")
     if ipv6_ra and mode != "dhcp":
         raise CommandError("--ipv6-ra is for dhcp mode: in proxy mode the site's router sends them")
+    if no_ping and mode != "dhcp":
+        raise CommandError("--no-ping is for dhcp mode: in proxy mode the site hands out addresses")
     if not boot_url.startswith(("http://", "https://")):
         raise CommandError("--server must be an http:// URL of this backend")
     # Default: one line per DHCP exchange and TFTP file; --verbose-log: every option sent.
@@ -268,6 +286,12 @@ class Command(BaseCommand):
             "(saves iPXE's IPv6 wait, about 16 s per boot)",
         )
         parser.add_argument(
+            "--no-ping",
+            action="store_true",
+            help="dhcp mode: offer an address without pinging it first (saves about 3 s on "
+            "each machine's first DHCP request); only when no host in --range has a static address",
+        )
+        parser.add_argument(
             "--secure-boot",
             action="store_true",
             help="UEFI PXE clients get Debian's signed shim -> GRUB -> kernel chain over TFTP "
@@ -304,6 +328,7 @@ class Command(BaseCommand):
             boot_server=opts["boot_server"],
             verbose_log=opts["verbose_log"],
             ipv6_ra=opts["ipv6_ra"],
+            no_ping=opts["no_ping"],
             secure_boot=opts["secure_boot"],
             pxe_filter=opts["pxe_filter"],
         )
