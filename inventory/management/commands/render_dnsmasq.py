@@ -261,6 +261,7 @@ class Command(BaseCommand):
         parser.add_argument("--subnet", help="proxy mode: the devices' subnet, e.g. 10.1.0.0/24")
         parser.add_argument("--range", dest="dhcp_range", help="dhcp mode: FIRST,LAST")
         parser.add_argument("--router", help="dhcp mode: default gateway")
+        self._add_dhcp_mode_arguments(parser)
         parser.add_argument("--tftp-root", default=str(settings.VAR_DIR / "tftp"))
         parser.add_argument("--ipxe-dir", default="/usr/lib/ipxe")
         parser.add_argument(
@@ -278,18 +279,6 @@ class Command(BaseCommand):
             "--prepare-tftp",
             action="store_true",
             help=f"link Debian's iPXE files into --tftp-root and write {STAGE_SCRIPT} there",
-        )
-        parser.add_argument(
-            "--ipv6-ra",
-            action="store_true",
-            help="dhcp mode: send IPv6 router advertisements for the interface's IPv6 prefix "
-            "(saves iPXE's IPv6 wait, about 16 s per boot)",
-        )
-        parser.add_argument(
-            "--no-ping",
-            action="store_true",
-            help="dhcp mode: offer an address without pinging it first (saves about 3 s on "
-            "each machine's first DHCP request); only when no host in --range has a static address",
         )
         parser.add_argument(
             "--secure-boot",
@@ -312,6 +301,21 @@ class Command(BaseCommand):
             "--verbose-log", action="store_true", help="log every DHCP option sent (log-dhcp)"
         )
         parser.add_argument("--output", "-o", help="write here instead of standard output")
+
+    @staticmethod
+    def _add_dhcp_mode_arguments(parser):
+        parser.add_argument(
+            "--ipv6-ra",
+            action="store_true",
+            help="dhcp mode: send IPv6 router advertisements for the interface's IPv6 prefix "
+            "(saves iPXE's IPv6 wait, about 16 s per boot)",
+        )
+        parser.add_argument(
+            "--no-ping",
+            action="store_true",
+            help="dhcp mode: offer an address without pinging it first (saves about 3 s on "
+            "each machine's first DHCP request); only when no host in --range has a static address",
+        )
 
     def handle(self, *args, **opts):
         if not opts["server"]:
