@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-from arrow_agent.config import Config, ConfigError, from_env, parse_cmdline, resolve
+from arrow_agent.config import SOURCES, Config, ConfigError, from_env, parse_cmdline, resolve
 
 KEY = "s3cr3t-service-key"
 TOKEN = "per-boot-token-123"
@@ -138,3 +139,19 @@ def test_secrets_appear_neither_in_repr_nor_in_the_description():
 def test_submit_url_joins_the_api_path_once():
     assert Config(server="http://h:8000/").submit_url == "http://h:8000/api/inventory/submit"
     assert Config(server="http://h/arrow").submit_url == "http://h/arrow/api/inventory/submit"
+
+
+def test_the_documented_defaults_are_the_agents_own():
+    """docs/agent.md's settings table, read row by row against Config's defaults."""
+    text = (Path(__file__).resolve().parents[3] / "docs" / "agent.md").read_text()
+    defaults = Config()
+    for setting, (cmdline_key, _) in SOURCES.items():
+        rows = [line for line in text.splitlines() if line.startswith("|")]
+        row = next(line for line in rows if f"`{cmdline_key}=" in line)
+        documented = row.rstrip(" |").rsplit("|", 1)[1].strip()
+        value = getattr(defaults, setting)
+        if value is None:
+            assert documented.startswith("none"), row
+        else:
+            shown = f"{value:g}" if isinstance(value, float) else str(value)
+            assert documented == f"`{shown}`", row
