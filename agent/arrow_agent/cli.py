@@ -40,7 +40,6 @@ EXIT_USAGE = 2
 EXIT_REJECTED = 3
 EXIT_GAVE_UP = 4
 EXIT_AFTER_FAILED = 5
-WAIT_FOR_MAX_S = 300.0  # /init creates the file within arrow.linkwait (20 s by default)
 EXIT_CODES = {
     EXIT_OK: "accepted (or --dry-run printed the payload)",
     EXIT_INTERNAL: "unexpected error in the agent itself",
@@ -49,6 +48,7 @@ EXIT_CODES = {
     EXIT_GAVE_UP: "no answer from the backend (network error or 5xx) until the deadline",
     EXIT_AFTER_FAILED: "accepted, but the reboot or poweroff failed",
 }
+WAIT_FOR_MAX_S = 300.0  # /init creates the file within arrow.linkwait (20 s by default)
 
 
 def say(line: str) -> None:
