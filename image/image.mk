@@ -20,7 +20,8 @@ endif
 # build.sh records the settings it built with; build again when they differ from these (say,
 # after a manual ARROW_MODEM=1 build). Keep the format in step with the end of build.sh.
 IMAGE_SETTINGS := modem=$(or $(ARROW_MODEM),0) zstd=$(or $(ARROW_ZSTD_LEVEL),9) \
-	agent=$(IMAGE_AGENT) kernel=$(ARROW_KERNEL_PKG) mirror=$(ARROW_MIRROR)
+	agent=$(IMAGE_AGENT) kernel=$(ARROW_KERNEL_PKG) kernel_suite=$(ARROW_KERNEL_SUITE) \
+	mirror=$(ARROW_MIRROR)
 ifneq ($(file <$(IMAGE_OUT)/settings),$(strip $(IMAGE_SETTINGS)))
 IMAGE_FORCE := image-force
 endif

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from inventory.services.pxe import IMAGE_KERNEL_ARGS
 from tests.e2e.conftest import ROOT
 from tests.e2e.qemu import Nic, QemuGuest, Smbios
 
@@ -193,7 +194,7 @@ def test_image_carries_every_firmware_file_and_the_wifi_driver(inventory_image):
 def test_image_boots_through_ipxe_and_submits_serial_macs_and_token(boot_server, tmp_path):
     boot_server.kernel_args = (
         f"console=ttyS0 arrow.server=http://10.0.2.100 arrow.token={TOKEN} "
-        "arrow.mac=${net0/mac} arrow.after=reboot quiet"
+        f"arrow.mac=${{net0/mac}} arrow.after=reboot {IMAGE_KERNEL_ARGS}"
     )
     guest = QemuGuest(
         workdir=tmp_path,
@@ -247,7 +248,8 @@ def test_image_takes_static_address_from_kernel_command_line_on_any_subnet(
         initrd=inventory_image / "initrd.img",
         append=(
             f"console=ttyS0 arrow.server=http://192.168.77.100 arrow.token={TOKEN} "
-            f"arrow.mac={MAC_BOOT} arrow.ip=192.168.77.50/24 arrow.after=poweroff quiet"
+            f"arrow.mac={MAC_BOOT} arrow.ip=192.168.77.50/24 arrow.after=poweroff "
+            f"{IMAGE_KERNEL_ARGS}"
         ),
     )
     with guest:

@@ -49,6 +49,7 @@ def test_inventory_answer_boots_the_image_with_urls_from_the_device_side(client,
     assert "initrd http://10.0.2.100:8080/pxe/image/initrd.img" in text
     assert "arrow.server=http://10.0.2.100:8080 " in text
     assert f"arrow.mac={DOC_MAC}" in text
+    assert "quiet cryptomgr.notests" in text  # the image's own arguments (docs/pxe.md)
     assert "\nboot" in text
     assert BootToken.objects.get().mac == DOC_MAC
     assert "test-service-key" not in text  # the service key is never handed to devices
