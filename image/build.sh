@@ -105,26 +105,23 @@ fi
 # each .deb against Packages.
 archive="$cache/archive"
 
-# verified_index SUITE COMPONENT: fetches and checks SUITE's COMPONENT index once per build and
-# prints the path of the uncompressed Packages file.
+# verified_index SUITE COMPONENT: fetches and checks SUITE's COMPONENT index (each build, so a
+# new kernel is noticed) and prints the path of the uncompressed Packages file.
 verified_index() {
     local suite=$1 component=$2 dir="$archive/$1/$2" index="$2/binary-amd64/Packages.xz"
-    if [[ ! -f $dir/.fetched-$$ ]]; then
-        mkdir -p "$dir"
-        curl -fsS --max-time 120 -o "$dir/InRelease" "$mirror/dists/$suite/InRelease" \
-            || die "cannot fetch $mirror/dists/$suite/InRelease"
-        gpgv --keyring /usr/share/keyrings/debian-archive-keyring.gpg "$dir/InRelease" \
-            2>"$dir/gpgv.log" || die "$suite InRelease does not verify (see $dir/gpgv.log)"
-        curl -fsS --max-time 300 -o "$dir/Packages.xz" "$mirror/dists/$suite/$index" \
-            || die "cannot fetch $suite $index"
-        local want
-        want=$(awk -v f="$index" '/^SHA256:/ {s=1; next} /^[A-Z]/ {s=0} s && $3 == f {print $1}' \
-            "$dir/InRelease")
-        [[ -n $want && $(sha256sum <"$dir/Packages.xz" | cut -d' ' -f1) == "$want" ]] \
-            || die "$suite $index does not match InRelease"
-        xz -dc "$dir/Packages.xz" >"$dir/Packages"
-        rm -f "$dir"/.fetched-* && touch "$dir/.fetched-$$"
-    fi
+    mkdir -p "$dir"
+    curl -fsS --max-time 120 -o "$dir/InRelease" "$mirror/dists/$suite/InRelease" \
+        || die "cannot fetch $mirror/dists/$suite/InRelease"
+    gpgv --keyring /usr/share/keyrings/debian-archive-keyring.gpg "$dir/InRelease" \
+        2>"$dir/gpgv.log" || die "$suite InRelease does not verify (see $dir/gpgv.log)"
+    curl -fsS --max-time 300 -o "$dir/Packages.xz" "$mirror/dists/$suite/$index" \
+        || die "cannot fetch $suite $index"
+    local want
+    want=$(awk -v f="$index" '/^SHA256:/ {s=1; next} /^[A-Z]/ {s=0} s && $3 == f {print $1}' \
+        "$dir/InRelease")
+    [[ -n $want && $(sha256sum <"$dir/Packages.xz" | cut -d' ' -f1) == "$want" ]] \
+        || die "$suite $index does not match InRelease"
+    xz -dc "$dir/Packages.xz" >"$dir/Packages"
     printf '%s\n' "$dir/Packages"
 }
 
@@ -162,22 +159,21 @@ kernel_suite=${ARROW_KERNEL_SUITE:-trixie}
 kernel_index=$(verified_index "$kernel_suite" main)
 kernel_pkg=${ARROW_KERNEL_PKG:-$(index_field "$kernel_index" linux-image-amd64 Depends)}
 [[ -n $kernel_pkg ]] || die "no linux-image-amd64 in $kernel_suite main"
-kernel_root="$cache/kernel/$kernel_pkg"
-if [[ ! -f $kernel_root/.arrow-done ]]; then
+kdir="$cache/kernel/$kernel_pkg"
+if [[ ! -f $kdir/.arrow-done ]]; then
     log "kernel: $kernel_pkg from $kernel_suite"
     fetch_deb "$kernel_index" "$kernel_pkg" "$cache/kernel/debs"
-    rm -rf "$kernel_root" && mkdir -p "$kernel_root"
-    cp -al "$cache/kernel/debs/$kernel_pkg/." "$kernel_root/root"
+    rm -rf "$kdir" && mkdir -p "$kdir"
+    cp -al "$cache/kernel/debs/$kernel_pkg/." "$kdir/root"
     # Packages of merged-/usr releases put the modules under usr/lib; kmod looks in lib/.
-    [[ -e $kernel_root/root/lib ]] || ln -s usr/lib "$kernel_root/root/lib"
-    kver=$(basename "$(echo "$kernel_root"/root/lib/modules/*)")
+    [[ -e $kdir/root/lib ]] || ln -s usr/lib "$kdir/root/lib"
+    kver=$(basename "$(echo "$kdir"/root/lib/modules/*)")
     # The package ships no modules.dep; build one for the full tree to resolve dependencies.
-    depmod -b "$kernel_root/root" "$kver"
-    touch "$kernel_root/.arrow-done"
+    depmod -b "$kdir/root" "$kver"
+    touch "$kdir/.arrow-done"
 else
     log "kernel: cached ($kernel_pkg)"
 fi
-kdir=$kernel_root
 kver=$(basename "$(echo "$kdir"/root/lib/modules/*)")
 [[ -f $kdir/root/boot/vmlinuz-$kver ]] || die "no vmlinuz-$kver in $kernel_pkg"
 
