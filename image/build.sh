@@ -311,6 +311,13 @@ while read -r name; do
 done < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/modules.txt")
 ((${#missing[@]} == 0)) || die "modules not in $kernel_pkg: ${missing[*]} (edit image/modules.txt)"
 depmod -b "$stage" "$kver"
+# The kernel runs /sbin/modprobe for every crypto algorithm and protocol it looks up while it
+# initialises (encrypted keys, IPv6, ...): about 1.2 s of processes under emulation, before
+# /init, for modules that are built in anyway. Without /sbin/modprobe each attempt fails at
+# once; /init points the kernel at this path first thing, so later requests (iwlwifi asking for
+# iwlmvm) load as usual. kmod takes its role from the name, hence a symlink called modprobe.
+mkdir -p "$stage/usr/libexec/arrow"
+mv "$stage/usr/sbin/modprobe" "$stage/usr/libexec/arrow/modprobe"
 cp "$kdir/root/boot/vmlinuz-$kver" "$out/vmlinuz.tmp"
 
 # Firmware files, per file (image/firmware.txt). The kernel loads them from /lib/firmware itself.

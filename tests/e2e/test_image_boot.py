@@ -172,15 +172,18 @@ def test_image_initrd_fits_the_size_budget(inventory_image):
     assert size_mib <= INITRD_BUDGET_MIB
 
 
-def test_image_carries_every_firmware_file_and_the_wifi_driver(inventory_image):
+def initrd_listing(image_dir: Path, *, verbose: bool = False) -> list[str]:
+    """The initrd's member names (``cpio -t``), or its ``cpio -tv`` lines."""
     unpacked = subprocess.run(
-        ["zstd", "-dc", str(inventory_image / "initrd.img")], capture_output=True, check=True
+        ["zstd", "-dc", str(image_dir / "initrd.img")], capture_output=True, check=True
     ).stdout
-    listing = (
-        subprocess.run(["cpio", "-t", "--quiet"], input=unpacked, capture_output=True, check=True)
-        .stdout.decode()
-        .split()
-    )
+    args = ["cpio", "-tv", "--quiet"] if verbose else ["cpio", "-t", "--quiet"]
+    listing = subprocess.run(args, input=unpacked, capture_output=True, check=True).stdout
+    return listing.decode().splitlines()
+
+
+def test_image_carries_every_firmware_file_and_the_wifi_driver(inventory_image):
+    listing = initrd_listing(inventory_image)
     wanted = [
         f"usr/lib/firmware/{line.split()[1]}"
         for line in (ROOT / "image/firmware.txt").read_text().splitlines()
@@ -189,6 +192,21 @@ def test_image_carries_every_firmware_file_and_the_wifi_driver(inventory_image):
     assert wanted
     assert [path for path in wanted if path not in listing] == []
     assert any(path.endswith("/iwlmvm.ko.xz") for path in listing)
+
+
+def test_image_hides_modprobe_from_the_starting_kernel_and_init_restores_it(inventory_image):
+    """No /sbin/modprobe for the kernel's requests before /init; /init names kmod's new path."""
+    lines = initrd_listing(inventory_image, verbose=True)
+    names = {line.split()[8]: line for line in lines if len(line.split()) > 8}
+    assert "usr/sbin/modprobe" not in names
+    init = (ROOT / "image/init").read_text()
+    written = [
+        line.split()[1]
+        for line in init.splitlines()
+        if line.strip().endswith(">/proc/sys/kernel/modprobe")
+    ]
+    assert len(written) == 1, "init writes the kernel's modprobe path once"
+    assert names[written[0].lstrip("/")].endswith("-> /bin/kmod")
 
 
 def test_image_boots_through_ipxe_and_submits_serial_macs_and_token(boot_server, tmp_path):
