@@ -12,6 +12,7 @@ import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 AFTER_CHOICES = ("reboot", "poweroff", "none")
 
@@ -134,6 +135,12 @@ def _check(name: str, value: str, source: str) -> object:
     if name == "server":
         if not re.match(r"https?://[^/\s]+", value):
             raise ConfigError(f"{where} must be an http:// or https:// URL, got {value!r}")
+        try:
+            urlsplit(value).port  # noqa: B018 - parsing it is the check
+        except ValueError:
+            raise ConfigError(
+                f"{where} has no usable port (a number up to 65535), got {value!r}"
+            ) from None
         return value
     if name == "prefix":
         if not _PREFIX.fullmatch(value):

@@ -106,6 +106,8 @@ def test_numbers_are_parsed():
     [
         ("server", "10.0.0.5:8000", "server (from cmdline) must be an http:// or https:// URL"),
         ("server", "ftp://x", "must be an http:// or https:// URL"),
+        ("server", "http://10.0.0.5:abc", "server (from cmdline) has no usable port"),
+        ("server", "http://10.0.0.5:99999", "has no usable port (a number up to 65535)"),
         ("prefix", "-PVE", "prefix (from cmdline) must be 1-20 letters, digits or hyphens"),
         ("prefix", "P V E", "must be 1-20 letters"),
         ("prefix", "", "must be 1-20 letters"),
