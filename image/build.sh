@@ -244,6 +244,11 @@ strip_rootfs() {
         "$py"/{pydoc_data,sqlite3,dbm,curses,turtle.py,__pycache__/turtle.*} \
         "$py"/lib-dynload/{_test,_xx,xx,_ctypes_test,_sqlite3,_dbm,_gdbm,_curses,nis,ossaudiodev}* \
         "$py"/lib-dynload/audioop*
+    # No TLS and no OpenSSL in the agent's Python: the image has no CA bundle, so an https://
+    # server could never be verified (the agent refuses one at start), and loading libcrypto for
+    # ssl and hashlib (whose built-in sha256 then serves the device name) cost the boot about
+    # 0.15-0.35 s under emulation (docs/image.md).
+    rm -f "$py"/ssl.py "$py"/__pycache__/ssl.* "$py"/lib-dynload/{_ssl,_hashlib}.*
     # Keep the standard library as compiled code only: sources double its size, and the kernel
     # unpacks every byte of the initrd at boot, slowly under emulation. Tracebacks still name
     # file and line; the agent keeps its sources (it is copied in later).

@@ -128,6 +128,16 @@ def resolve(
     return Config(**settings)  # type: ignore[arg-type]
 
 
+def _has_tls() -> bool:
+    """Whether ``ssl`` imports; asked only for an https:// server, so that an http:// one never
+    pays for loading OpenSSL. The inventory image leaves TLS out (image/build.sh)."""
+    try:
+        import ssl  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _check(name: str, value: str, source: str) -> object:
     where = f"{name} (from {source})"
     if name in SECRETS:
@@ -141,6 +151,11 @@ def _check(name: str, value: str, source: str) -> object:
             raise ConfigError(
                 f"{where} has no usable port (a number up to 65535), got {value!r}"
             ) from None
+        if value.startswith("https://") and not _has_tls():
+            raise ConfigError(
+                f"{where} is an https:// URL, but this Python has no TLS (the inventory image "
+                f"speaks HTTP only, docs/security.md); got {value!r}"
+            )
         return value
     if name == "prefix":
         if not _PREFIX.fullmatch(value):

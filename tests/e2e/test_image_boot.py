@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from arrow_agent.inventory import device_name
 from inventory.services.pxe import IMAGE_KERNEL_ARGS
 from tests.e2e.conftest import ROOT
 from tests.e2e.qemu import Nic, QemuGuest, Smbios
@@ -209,6 +210,15 @@ def test_image_hides_modprobe_from_the_starting_kernel_and_init_restores_it(inve
     assert names[written[0].lstrip("/")].endswith("-> /bin/kmod")
 
 
+def test_image_python_has_no_tls_and_loads_no_openssl(inventory_image):
+    """ssl and OpenSSL's hashlib are left out (image/build.sh); the device name comes from the
+    interpreter's built-in sha256 (the boot test below checks it)."""
+    listing = initrd_listing(inventory_image)
+    dynload = [path for path in listing if "/lib-dynload/" in path]
+    assert [path for path in dynload if "/_ssl." in path or "/_hashlib." in path] == []
+    assert [path for path in listing if "/libssl.so" in path] == []
+
+
 def test_image_boots_through_ipxe_and_submits_serial_macs_and_token(boot_server, tmp_path):
     boot_server.kernel_args = (
         f"console=ttyS0 arrow.server=http://10.0.2.100 arrow.token={TOKEN} "
@@ -244,6 +254,7 @@ def test_image_boots_through_ipxe_and_submits_serial_macs_and_token(boot_server,
     data = json.loads(submission.body)["inventory_data"]
     assert data["serial_number"] == "ABC123XYZ"
     assert data["sn_source"] == "dmidecode"
+    assert data["device_name"] == device_name("PVE", "ABC123XYZ", []), "sha256 without OpenSSL"
     macs = submitted_macs(submission.body)
     assert set(macs) == {MAC_BOOT, MAC_SECOND}, data["mac_address"]
     assert all(name for name in macs.values()), data["mac_address"]

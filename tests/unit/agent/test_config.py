@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,15 @@ def test_numbers_are_parsed():
 def test_unusable_values_are_refused_with_their_source(setting, value, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         resolve(cmdline={setting: value}, env={}, flags={})
+
+
+def test_an_https_server_is_refused_at_start_where_python_has_no_tls(monkeypatch):
+    """The inventory image leaves ssl out; an https:// server would fail every attempt."""
+    assert resolve(cmdline={"server": "https://arrow.example"}, env={}, flags={}).server
+    monkeypatch.setitem(sys.modules, "ssl", None)  # what ``import ssl`` meets in the image
+    with pytest.raises(ConfigError, match=re.escape("server (from cmdline) is an https:// URL")):
+        resolve(cmdline={"server": "https://arrow.example"}, env={}, flags={})
+    assert resolve(cmdline={"server": "http://10.0.2.100"}, env={}, flags={}).server
 
 
 def test_token_wins_over_key_and_empty_token_means_none():
