@@ -10,6 +10,7 @@ Each prints its time from QEMU start to the accepted submission (docs/pxe.md lis
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from io import StringIO
@@ -126,6 +127,12 @@ def assert_inventoried(entry, macs: set[str]) -> Device:
     return device
 
 
+def reported_secure_boot(entry):
+    """The submission's ``hardware.secure_boot``, as the agent sent it: True, False, or None
+    for a machine without UEFI."""
+    return json.loads(bytes(entry.body))["inventory_data"]["hardware"]["secure_boot"]
+
+
 def goes_to_imaging(lab: NetLab, tmp_path: Path, firmware: str, nics, device: Device) -> None:
     with machine(lab, tmp_path, "second-boot", firmware, nics) as vm:
         vm.wait_for(
@@ -144,6 +151,7 @@ def test_proxy_dhcp_inventories_then_images(lab, tmp_path, firmware):
     with machine(lab, tmp_path, "first-boot", firmware, nics) as vm:
         entry = inventoried(vm, lab, MAC_A, f"proxy DHCP, {firmware}")
     device = assert_inventoried(entry, {MAC_A})
+    assert reported_secure_boot(entry) is {"bios": None, "uefi": False}[firmware]
     goes_to_imaging(lab, tmp_path, firmware, nics, device)
 
 
@@ -324,6 +332,7 @@ def test_secure_boot_chain_inventories(lab, tmp_path, settings, inventory_image,
     with machine(lab, tmp_path, "secure-boot-chain", firmware, [boot_nic(lab, "uefi")]) as vm:
         entry = inventoried(vm, lab, MAC_A, f"{firmware}, shim -> GRUB -> kernel over TFTP")
     assert_inventoried(entry, {MAC_A})
+    assert reported_secure_boot(entry) is (firmware == "secboot"), "the SecureBoot variable"
     # GRUB fetches over TFTP only: the backend's timeline starts with the agent's own call.
     steps = list(
         BootEvent.objects.filter(mac=MAC_A).order_by("at", "id").values_list("step", flat=True)

@@ -17,7 +17,8 @@ from arrow_agent.collectors.dmi import records
 from arrow_agent.serials import clean_serial, is_placeholder_serial
 
 NAME = "platform"
-SECURE_BOOT_VAR = "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+EFIVARS = "/sys/firmware/efi/efivars"
+SECURE_BOOT_VAR = f"{EFIVARS}/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
 
 
 @dataclass(frozen=True)
@@ -120,12 +121,22 @@ def _hex(text: str | None) -> str | None:
 
 
 def secure_boot() -> bool | None:
-    """The SecureBoot EFI variable (4 attribute bytes, then 1 or 0); None without UEFI."""
+    """The SecureBoot EFI variable (4 attribute bytes, then 1 or 0). None without UEFI, and
+    None when no EFI variable can be read (efivarfs not mounted): unknown, never "off"."""
     try:
         data = run.read_sys_bytes(SECURE_BOOT_VAR)
     except OSError:
-        return False if run.sys_exists("/sys/firmware/efi") else None
+        return False if _efi_variables_readable() else None
     return len(data) >= 5 and data[4] == 1
+
+
+def _efi_variables_readable() -> bool:
+    """A UEFI machine always has variables (BootOrder, ...); an empty or missing directory is
+    efivarfs not mounted, or no UEFI at all."""
+    try:
+        return bool(run.list_sys(EFIVARS))
+    except OSError:
+        return False
 
 
 def tpm() -> dict[str, object]:

@@ -39,6 +39,8 @@ def test_memory_modules_of_a_dmidecode_22_dump_with_two_line_handles():
 def test_secure_boot_off_on_and_without_uefi(fake_root):
     assert platform.secure_boot() is None  # no /sys/firmware/efi: BIOS boot
     fake_root.file("/sys/firmware/efi/fw_platform_size", "64\n")
+    assert platform.secure_boot() is None  # UEFI, efivarfs not mounted: unknown, not "off"
+    fake_root.file(f"{platform.EFIVARS}/BootOrder-8be4df61-93ca-11d2-aa0d-00e098032b8c", b"")
     assert platform.secure_boot() is False  # UEFI without the variable: not enabled
     fake_root.file(platform.SECURE_BOOT_VAR, b"\x06\x00\x00\x00\x00")
     assert platform.secure_boot() is False
