@@ -290,3 +290,77 @@ def test_image_takes_static_address_from_kernel_command_line_on_any_subnet(
     assert "asking DHCP" not in guest.console()
     assert submitted_macs(submission.body).keys() == {MAC_BOOT}
     assert submission.headers.get("X-Inventory-Token") == TOKEN
+
+
+# QEMU's emulated disks, each with the identity a real one reports: NVMe, SATA behind AHCI (a
+# spinning one, with a WWN), SCSI behind virtio-scsi (VPD page 0x80) and virtio-blk.
+DISKS = {
+    "nvme": ("nvme,serial=NVME0042SN", 64),
+    "sata": ("ide-hd,bus=ahci.0,serial=SATA0042SN,model=ARROW SATA HDD,rotation_rate=7200,"
+             "wwn=0x5000c500a1b2c3d4", 96),
+    "scsi": ("scsi-hd,bus=scsi.0,serial=SCSI0042SN,rotation_rate=1", 128),
+    "virtio": ("virtio-blk-pci,serial=VIRTIO0042SN", 32),
+}  # fmt: skip
+
+
+def disk_args(workdir: Path) -> list[str]:
+    args = ["-device", "ahci,id=ahci", "-device", "virtio-scsi-pci,id=scsi"]
+    for kind, (device, size_mib) in DISKS.items():
+        image = workdir / f"{kind}.img"
+        with image.open("wb") as sparse:
+            sparse.truncate(size_mib * 2**20)
+        args += ["-drive", f"if=none,id={kind},format=raw,file={image}"]
+        args += ["-device", f"{device},drive={kind}"]
+    return args
+
+
+def test_image_reports_disks_nics_memory_and_pci_devices_from_the_booted_kernel(
+    inventory_image, boot_server, tmp_path
+):
+    """The hardware facts as the image's own kernel and drivers expose them, with no udev:
+    NVMe, SATA, SCSI and virtio disks (serial, model, size, rotational, transport, WWN), each
+    NIC's driver, PCI address, speed and link, the memory module and the PCI devices."""
+    guest = QemuGuest(
+        workdir=tmp_path,
+        nics=[
+            Nic("virtio-net-pci", MAC_BOOT, rom=False),
+            Nic("e1000", MAC_SECOND, net="10.0.3.0/24", rom=False),
+        ],
+        forward_port=boot_server.port,
+        smbios=SMBIOS,
+        kernel=inventory_image / "vmlinuz",
+        initrd=inventory_image / "initrd.img",
+        append=(
+            f"console=ttyS0 arrow.server=http://10.0.2.100 arrow.token={TOKEN} "
+            f"arrow.after=poweroff {IMAGE_KERNEL_ARGS}"
+        ),
+        extra_args=disk_args(tmp_path),
+    )
+    with guest:
+        submission = wait_for_submission(guest, boot_server)
+        guest.wait_for_exit(timeout=REBOOT_WAIT_S, what="the agent's poweroff")
+
+    hardware = json.loads(submission.body)["inventory_data"]["hardware"]
+    disks = {disk["transport"]: disk for disk in hardware["disks"]}
+    assert sorted(disks) == sorted(DISKS), hardware["disks"]
+    for kind, (_, size_mib) in DISKS.items():
+        assert disks[kind]["serial"] == f"{kind.upper()}0042SN", disks[kind]
+        assert disks[kind]["size_bytes"] == size_mib * 2**20, disks[kind]
+    assert disks["sata"]["model"] == "ARROW SATA HDD"
+    assert disks["sata"]["rotational"] is True
+    assert disks["sata"]["wwn"] == "naa.5000c500a1b2c3d4"
+    assert disks["scsi"]["rotational"] is False
+    assert disks["nvme"]["model"] == "QEMU NVMe Ctrl"
+    assert not [e for e in hardware["collection_errors"] if e["collector"] == "disks"]
+
+    nics = {nic["mac"]: nic for nic in hardware["nics"]}
+    assert (nics[MAC_BOOT]["driver"], nics[MAC_SECOND]["driver"]) == ("virtio_net", "e1000")
+    assert nics[MAC_SECOND]["speed_mbps"] == 1000
+    assert all(nic["carrier"] is True for nic in nics.values()), nics
+    pci = {device["bus"]: device for device in hardware["pci_devices"]}
+    e1000 = pci[nics[MAC_SECOND]["pci_address"]]
+    assert (e1000["vendor_id"], e1000["product_id"], e1000["driver"]) == ("8086", "100e", "e1000")
+    assert {pci[address]["driver"] for address in pci} >= {"ahci", "nvme", "virtio-pci"}
+    [module] = hardware["memory_modules"]
+    assert (module["slot"], module["size_mb"]) == ("DIMM 0", 512)
+    assert (hardware["boot_mode"], hardware["secure_boot"]) == ("BIOS", None)
