@@ -3,6 +3,7 @@
 ModemManager is asked first (``mmcli -L -K``, then ``mmcli -m N -K`` for each modem). It finds
 modems some time after boot, so when the kernel shows modem hardware the agent polls
 ``mmcli -L`` until a deadline and then says "no modem from ModemManager after N s" explicitly.
+No mmcli at all (the default image) is no collection error.
 Without ModemManager, sysfs decides ``has_modem``: ``wwan*`` interfaces, ``/sys/class/wwan``,
 or a USB/PCI interface bound to a modem driver (cdc_ncm only next to a cdc-wdm control port, as
 USB Ethernet adapters use it too). When there is a modem but ModemManager gave no IMEI, the
@@ -247,8 +248,9 @@ def from_modem_manager(
         try:
             indexes = parse_guarded(NAME, parse_list, read_list(), failures, [])
             problem = None
-        except run.CommandMissing as exc:
-            failures.append(Failure(NAME, "read", str(exc)))
+        except run.CommandMissing:
+            # No ModemManager is the default image's design, not a failure to collect: the AT
+            # and MBIM ports are asked next when sysfs shows a modem, and say what they lack.
             return by_sysfs
         except run.RunError as exc:  # ModemManager not running (yet)
             indexes, problem = [], str(exc)

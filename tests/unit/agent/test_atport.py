@@ -146,7 +146,7 @@ def test_default_collection_reads_the_imei_over_at_without_modem_manager(fake_ro
     facts = modem.collect(failures, wait_s=0)
     assert (facts.has_modem, facts.imei, facts.source) == (True, "869777028421538", "at")
     assert facts.as_hardware()["imsi"] == "260034666320415"
-    assert failures[0].message.startswith("mmcli: command not found")
+    assert failures == []  # no mmcli in the default image: not a collection error
 
 
 @pytest.mark.parametrize(
