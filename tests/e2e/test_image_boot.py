@@ -24,6 +24,7 @@ import pytest
 
 from arrow_agent.inventory import device_name
 from inventory.services.pxe import IMAGE_KERNEL_ARGS
+from tests.e2e.bmc_sim import BmcLan, ipmi_bmc
 from tests.e2e.conftest import ROOT
 from tests.e2e.qemu import Nic, QemuGuest, Smbios
 
@@ -367,3 +368,42 @@ def test_image_reports_disks_nics_memory_and_pci_devices_from_the_booted_kernel(
     # No modem, and no ModemManager by design: nothing to report (it was "mmcli: command not
     # found" on every machine); the only error is LLDP's, QEMU's network has no switch.
     assert [e["collector"] for e in hardware["collection_errors"]] == ["lldp"]
+
+
+def test_image_reports_the_bmcs_lan_address_and_mac_over_ipmi(
+    inventory_image, boot_server, tmp_path
+):
+    """A server's BMC on its KCS interface (OpenIPMI's simulator, tests/e2e/bmc_sim.py): the
+    image's kernel binds ipmi_si by its ACPI alias, /init adds ipmi_devintf, and the agent's
+    ``ipmitool lan print`` reports the BMC's address, MAC, netmask and gateway."""
+    lan = BmcLan()
+    with ipmi_bmc(tmp_path / "bmc", lan) as bmc_args:
+        guest = QemuGuest(
+            workdir=tmp_path,
+            nics=[Nic("virtio-net-pci", MAC_BOOT, rom=False)],
+            forward_port=boot_server.port,
+            smbios=SMBIOS,
+            kernel=inventory_image / "vmlinuz",
+            initrd=inventory_image / "initrd.img",
+            append=(
+                f"console=ttyS0 arrow.server=http://10.0.2.100 arrow.token={TOKEN} "
+                f"arrow.after=poweroff {IMAGE_KERNEL_ARGS}"
+            ),
+            extra_args=bmc_args,
+        )
+        with guest:
+            submission = wait_for_submission(guest, boot_server)
+            guest.wait_for_exit(timeout=REBOOT_WAIT_S, what="the agent's poweroff")
+
+    hardware = json.loads(submission.body)["inventory_data"]["hardware"]
+    assert hardware["bmc"] == {
+        "bmc_address": lan.address,
+        "bmc_mac": lan.mac,
+        "ip_source": "Static Address",
+        "netmask": lan.netmask,
+        "gateway": lan.gateway,
+        "vlan_id": None,
+    }, hardware["collection_errors"]
+    assert not [e for e in hardware["collection_errors"] if e["collector"] == "bmc"]
+    # The BMC's own MAC is a fact about the machine, never one of its identities.
+    assert lan.mac not in submitted_macs(submission.body)

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -17,15 +16,10 @@ import pytest
 
 from inventory.services.outbox import verify
 from tests.conftest import DOC_SUBMIT
+from tests.e2e.conftest import free_port
 from tests.webhook_receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(var_dir: Path, port: int, workers: int = 1, **env_extra: str):

@@ -12,7 +12,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
@@ -23,16 +22,11 @@ from pathlib import Path
 import pytest
 
 from bench.procs import Gunicorn, wait_port
+from tests.e2e.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC_MAC = "00:e0:4c:92:f7:a4"  # the demo's pending request
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def documented_block() -> str:
