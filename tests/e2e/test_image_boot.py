@@ -24,8 +24,8 @@ import pytest
 
 from arrow_agent.inventory import device_name
 from inventory.services.pxe import IMAGE_KERNEL_ARGS
-from tests.e2e.bmc_sim import BmcLan, ipmi_bmc
 from tests.e2e.conftest import ROOT
+from tests.e2e.platform_sim import BmcLan, ipmi_bmc, tpm2
 from tests.e2e.qemu import Nic, QemuGuest, Smbios
 
 pytestmark = pytest.mark.slow
@@ -370,14 +370,15 @@ def test_image_reports_disks_nics_memory_and_pci_devices_from_the_booted_kernel(
     assert [e["collector"] for e in hardware["collection_errors"]] == ["lldp"]
 
 
-def test_image_reports_the_bmcs_lan_address_and_mac_over_ipmi(
+def test_image_reports_the_bmcs_lan_address_and_mac_over_ipmi_and_the_tpm(
     inventory_image, boot_server, tmp_path
 ):
-    """A server's BMC on its KCS interface (OpenIPMI's simulator, tests/e2e/bmc_sim.py): the
+    """A server's BMC on its KCS interface (OpenIPMI's simulator, tests/e2e/platform_sim.py): the
     image's kernel binds ipmi_si by its ACPI alias, /init adds ipmi_devintf, and the agent's
-    ``ipmitool lan print`` reports the BMC's address, MAC, netmask and gateway."""
+    ``ipmitool lan print`` reports the BMC's address, MAC, netmask and gateway; a TPM 2.0
+    (swtpm) on its TIS interface is reported present, version 2."""
     lan = BmcLan()
-    with ipmi_bmc(tmp_path / "bmc", lan) as bmc_args:
+    with ipmi_bmc(tmp_path / "bmc", lan) as bmc_args, tpm2(tmp_path / "tpm") as tpm_args:
         guest = QemuGuest(
             workdir=tmp_path,
             nics=[Nic("virtio-net-pci", MAC_BOOT, rom=False)],
@@ -389,7 +390,7 @@ def test_image_reports_the_bmcs_lan_address_and_mac_over_ipmi(
                 f"console=ttyS0 arrow.server=http://10.0.2.100 arrow.token={TOKEN} "
                 f"arrow.after=poweroff {IMAGE_KERNEL_ARGS}"
             ),
-            extra_args=bmc_args,
+            extra_args=bmc_args + tpm_args,
         )
         with guest:
             submission = wait_for_submission(guest, boot_server)
@@ -407,3 +408,4 @@ def test_image_reports_the_bmcs_lan_address_and_mac_over_ipmi(
     assert not [e for e in hardware["collection_errors"] if e["collector"] == "bmc"]
     # The BMC's own MAC is a fact about the machine, never one of its identities.
     assert lan.mac not in submitted_macs(submission.body)
+    assert hardware["tpm"] == {"present": True, "version": 2}

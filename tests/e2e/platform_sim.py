@@ -1,17 +1,19 @@
-"""A BMC for a QEMU guest: OpenIPMI's ``ipmi_sim`` behind QEMU's ``ipmi-bmc-extern`` and a KCS
-system interface, so the guest's kernel finds it as a server's BMC (ACPI ``IPI0001``) and
-``ipmitool lan print`` inside the guest reads its LAN settings over /dev/ipmi0.
+"""A server's platform devices for a QEMU guest: a TPM 2.0 (``swtpm``) and a BMC.
 
-QEMU's built-in ``ipmi-bmc-sim`` answers no LAN configuration command ("Get Channel Info:
-Invalid command"); ipmi_sim implements them and asks a program of ours for the values (its
+The BMC is OpenIPMI's ``ipmi_sim`` behind QEMU's ``ipmi-bmc-extern`` and a KCS system
+interface, so the guest's kernel finds it as a server's BMC (ACPI ``IPI0001``) and
+``ipmitool lan print`` inside the guest reads its LAN settings over /dev/ipmi0. QEMU's built-in
+``ipmi-bmc-sim`` answers no LAN configuration command ("Get Channel Info: Invalid command");
+ipmi_sim implements them and asks a program of ours for the values (its
 ``lan_config_program``: ``PROGRAM get NAME...`` prints ``NAME:VALUE`` lines). Everything
-listens on 127.0.0.1.
+listens on 127.0.0.1 or a socket file.
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -111,9 +113,42 @@ def ipmi_bmc(workdir: Path, lan: BmcLan) -> Iterator[list[str]]:
             "-device", "isa-ipmi-kcs,bmc=bmc0",
         ]  # fmt: skip
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
+
+
+@contextmanager
+def tpm2(workdir: Path) -> Iterator[list[str]]:
+    """Runs swtpm (a TPM 2.0) for one guest; yields the QEMU arguments of a TIS TPM that uses
+    it. Fails (never skips) without Debian's swtpm package."""
+    if shutil.which("swtpm") is None:
+        pytest.fail("the TPM test needs: apt-get install -y swtpm")
+    workdir.mkdir(parents=True, exist_ok=True)
+    socket_path = workdir / "swtpm.sock"
+    with (workdir / "swtpm.log").open("wb") as log:
+        process = subprocess.Popen(
+            ["swtpm", "socket", "--tpm2", "--tpmstate", f"dir={workdir}",
+             "--ctrl", f"type=unixio,path={socket_path}", "--terminate"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while not socket_path.exists():  # QEMU does not retry a TPM's socket
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"swtpm did not start: {(workdir / 'swtpm.log').read_text()}")
+            time.sleep(0.05)
+        yield [
+            "-chardev", f"socket,id=chrtpm,path={socket_path}",
+            "-tpmdev", "emulator,id=tpm0,chardev=chrtpm",
+            "-device", "tpm-tis,tpmdev=tpm0",
+        ]  # fmt: skip
+    finally:
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
