@@ -409,3 +409,26 @@ def test_image_reports_the_bmcs_lan_address_and_mac_over_ipmi_and_the_tpm(
     # The BMC's own MAC is a fact about the machine, never one of its identities.
     assert lan.mac not in submitted_macs(submission.body)
     assert hardware["tpm"] == {"present": True, "version": 2}
+
+
+def test_image_refuses_an_https_server_at_start_and_reboots(inventory_image, boot_server, tmp_path):
+    """The image has no TLS (no CA bundle, no ssl module): an https:// arrow.server is refused
+    at once, naming the setting, instead of failing every attempt until the deadline."""
+    guest = QemuGuest(
+        workdir=tmp_path,
+        nics=[Nic("virtio-net-pci", MAC_BOOT, rom=False)],
+        forward_port=boot_server.port,
+        smbios=SMBIOS,
+        kernel=inventory_image / "vmlinuz",
+        initrd=inventory_image / "initrd.img",
+        append=(
+            f"console=ttyS0 arrow.server=https://10.0.2.100 arrow.token={TOKEN} "
+            f"arrow.faildelay=0 {IMAGE_KERNEL_ARGS}"
+        ),
+    )
+    with guest:
+        guest.wait_for_exit(timeout=BOOT_CEILING_S, what="the reboot after the refusal")
+    console = guest.console()
+    assert "server (from cmdline) is an https:// URL, but this Python has no TLS" in console
+    assert "AGENT FAILED (exit 2)" in console
+    assert boot_server.seen("POST", "/api/inventory/submit") is None
