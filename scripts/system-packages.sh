@@ -7,8 +7,8 @@
 # without recommends. Missing and not root: prints the exact apt-get line and exits 1.
 #
 # Installing never starts or enables a service on the developer's machine: while apt runs, a
-# policy-rc.d forbids starting services; afterwards every systemd unit the new packages ship is
-# disabled; and PostgreSQL's packaged cluster is never created (createcluster.d drop-in). The
+# policy-rc.d forbids starting services; afterwards every systemd unit and SysV init script the
+# new packages ship is disabled; and PostgreSQL's packaged cluster is never created (createcluster.d drop-in). The
 # tests start their own servers (scripts/testdb.sh, tests/e2e) and stop them.
 set -euo pipefail
 
@@ -59,4 +59,10 @@ if command -v systemctl >/dev/null; then
       xargs -r -n1 basename | xargs -r systemctl disable --quiet 2>/dev/null || true
   done
 fi
+# SysV init scripts as well (openipmi ships one, and no unit): on a machine without systemd, or
+# through systemd's SysV generator, an enabled script would start at the next boot.
+for package in "${missing[@]}"; do
+  dpkg -L "$package" 2>/dev/null | grep -E '^/etc/init\.d/[^/]+$' | xargs -r -n1 basename |
+    while read -r script; do update-rc.d "$script" disable >/dev/null 2>&1 || true; done
+done
 echo "make $target: Debian packages installed" >&2
