@@ -8,8 +8,9 @@
 #
 # Installing never starts or enables a service on the developer's machine: while apt runs, a
 # policy-rc.d forbids starting services; afterwards every systemd unit and SysV init script the
-# new packages ship is disabled; and PostgreSQL's packaged cluster is never created (createcluster.d drop-in). The
-# tests start their own servers (scripts/testdb.sh, tests/e2e) and stop them.
+# new packages ship is disabled; and PostgreSQL's packaged cluster is never created
+# (createcluster.d drop-in). The tests start their own servers (scripts/testdb.sh, tests/e2e)
+# and stop them.
 set -euo pipefail
 
 target="${1:?usage: $0 TARGET (test, image or bench)}"
