@@ -161,9 +161,12 @@ def collect(failures: list[Failure], dmidecode_text: str | None) -> dict[str, ob
     except OSError as exc:
         failures.append(Failure(NAME, "read", f"/sys/bus/pci/devices: {exc.strerror or exc}"))
         pci = None
+    enabled = secure_boot()
+    if enabled is None and run.sys_exists("/sys/firmware/efi"):
+        failures.append(Failure(NAME, "read", f"UEFI, but {EFIVARS} is empty: Secure Boot unknown"))
     return {
         "memory_modules": modules,
         "pci_devices": pci,
-        "secure_boot": secure_boot(),
+        "secure_boot": enabled,
         "tpm": tpm(),
     }

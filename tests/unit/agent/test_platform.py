@@ -62,3 +62,15 @@ def test_a_machine_without_pci_is_a_read_failure(fake_root):
     assert facts["pci_devices"] is None
     assert facts["memory_modules"] is None
     assert [(f.collector, f.stage) for f in failures] == [("platform", "read")]
+
+
+def test_uefi_without_readable_variables_says_secure_boot_is_unknown(fake_root):
+    fake_root.file("/sys/firmware/efi/fw_platform_size", "64\n")
+    failures: list[Failure] = []
+    assert platform.collect(failures, None)["secure_boot"] is None
+    unknown = "UEFI, but /sys/firmware/efi/efivars is empty: Secure Boot unknown"
+    assert unknown in [f.message for f in failures]
+    fake_root.file(f"{platform.EFIVARS}/BootOrder-8be4df61-93ca-11d2-aa0d-00e098032b8c", b"")
+    failures.clear()
+    assert platform.collect(failures, None)["secure_boot"] is False
+    assert unknown not in [f.message for f in failures]
