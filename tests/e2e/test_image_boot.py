@@ -293,6 +293,37 @@ def test_image_takes_static_address_from_kernel_command_line_on_any_subnet(
     assert submission.headers.get("X-Inventory-Token") == TOKEN
 
 
+def direct_boot(
+    image: Path,
+    server: BootServer,
+    workdir: Path,
+    kernel_args: str,
+    *,
+    nics: list[Nic] | None = None,
+    extra_args: list[str] | None = None,
+) -> QemuGuest:
+    """A guest booting the image's kernel and initrd directly (no iPXE), reaching *server* as
+    http://10.0.2.100, with the per-boot token and the image's own kernel arguments."""
+    return QemuGuest(
+        workdir=workdir,
+        nics=nics or [Nic("virtio-net-pci", MAC_BOOT, rom=False)],
+        forward_port=server.port,
+        smbios=SMBIOS,
+        kernel=image / "vmlinuz",
+        initrd=image / "initrd.img",
+        append=f"console=ttyS0 arrow.token={TOKEN} {kernel_args} {IMAGE_KERNEL_ARGS}",
+        extra_args=extra_args or [],
+    )
+
+
+def submitted_hardware(guest: QemuGuest, server: BootServer) -> tuple[dict, Request]:
+    """Runs *guest* until the agent has submitted and powered off; the ``hardware`` object."""
+    with guest:
+        submission = wait_for_submission(guest, server)
+        guest.wait_for_exit(timeout=REBOOT_WAIT_S, what="the agent's poweroff")
+    return json.loads(submission.body)["inventory_data"]["hardware"], submission
+
+
 # QEMU's emulated disks, each with the identity a real one reports: NVMe, SATA behind AHCI (a
 # spinning one, with a WWN), SCSI behind virtio-scsi (VPD page 0x80) and virtio-blk.
 DISKS = {
@@ -321,27 +352,15 @@ def test_image_reports_disks_nics_memory_and_pci_devices_from_the_booted_kernel(
     """The hardware facts as the image's own kernel and drivers expose them, with no udev:
     NVMe, SATA, SCSI and virtio disks (serial, model, size, rotational, transport, WWN), each
     NIC's driver, PCI address, speed and link, the memory module and the PCI devices."""
-    guest = QemuGuest(
-        workdir=tmp_path,
-        nics=[
-            Nic("virtio-net-pci", MAC_BOOT, rom=False),
-            Nic("e1000", MAC_SECOND, net="10.0.3.0/24", rom=False),
-        ],
-        forward_port=boot_server.port,
-        smbios=SMBIOS,
-        kernel=inventory_image / "vmlinuz",
-        initrd=inventory_image / "initrd.img",
-        append=(
-            f"console=ttyS0 arrow.server=http://10.0.2.100 arrow.token={TOKEN} "
-            f"arrow.after=poweroff {IMAGE_KERNEL_ARGS}"
-        ),
-        extra_args=disk_args(tmp_path),
+    nics = [
+        Nic("virtio-net-pci", MAC_BOOT, rom=False),
+        Nic("e1000", MAC_SECOND, net="10.0.3.0/24", rom=False),
+    ]
+    args = "arrow.server=http://10.0.2.100 arrow.after=poweroff"
+    guest = direct_boot(
+        inventory_image, boot_server, tmp_path, args, nics=nics, extra_args=disk_args(tmp_path)
     )
-    with guest:
-        submission = wait_for_submission(guest, boot_server)
-        guest.wait_for_exit(timeout=REBOOT_WAIT_S, what="the agent's poweroff")
-
-    hardware = json.loads(submission.body)["inventory_data"]["hardware"]
+    hardware, _ = submitted_hardware(guest, boot_server)
     disks = {disk["transport"]: disk for disk in hardware["disks"]}
     assert sorted(disks) == sorted(DISKS), hardware["disks"]
     for kind, (_, size_mib) in DISKS.items():
@@ -379,24 +398,11 @@ def test_image_reports_the_bmcs_lan_address_and_mac_over_ipmi_and_the_tpm(
     (swtpm) on its TIS interface is reported present, version 2."""
     lan = BmcLan()
     with ipmi_bmc(tmp_path / "bmc", lan) as bmc_args, tpm2(tmp_path / "tpm") as tpm_args:
-        guest = QemuGuest(
-            workdir=tmp_path,
-            nics=[Nic("virtio-net-pci", MAC_BOOT, rom=False)],
-            forward_port=boot_server.port,
-            smbios=SMBIOS,
-            kernel=inventory_image / "vmlinuz",
-            initrd=inventory_image / "initrd.img",
-            append=(
-                f"console=ttyS0 arrow.server=http://10.0.2.100 arrow.token={TOKEN} "
-                f"arrow.after=poweroff {IMAGE_KERNEL_ARGS}"
-            ),
-            extra_args=bmc_args + tpm_args,
+        args = "arrow.server=http://10.0.2.100 arrow.after=poweroff"
+        guest = direct_boot(
+            inventory_image, boot_server, tmp_path, args, extra_args=bmc_args + tpm_args
         )
-        with guest:
-            submission = wait_for_submission(guest, boot_server)
-            guest.wait_for_exit(timeout=REBOOT_WAIT_S, what="the agent's poweroff")
-
-    hardware = json.loads(submission.body)["inventory_data"]["hardware"]
+        hardware, submission = submitted_hardware(guest, boot_server)
     assert hardware["bmc"] == {
         "bmc_address": lan.address,
         "bmc_mac": lan.mac,
@@ -414,18 +420,8 @@ def test_image_reports_the_bmcs_lan_address_and_mac_over_ipmi_and_the_tpm(
 def test_image_refuses_an_https_server_at_start_and_reboots(inventory_image, boot_server, tmp_path):
     """The image has no TLS (no CA bundle, no ssl module): an https:// arrow.server is refused
     at once, naming the setting, instead of failing every attempt until the deadline."""
-    guest = QemuGuest(
-        workdir=tmp_path,
-        nics=[Nic("virtio-net-pci", MAC_BOOT, rom=False)],
-        forward_port=boot_server.port,
-        smbios=SMBIOS,
-        kernel=inventory_image / "vmlinuz",
-        initrd=inventory_image / "initrd.img",
-        append=(
-            f"console=ttyS0 arrow.server=https://10.0.2.100 arrow.token={TOKEN} "
-            f"arrow.faildelay=0 {IMAGE_KERNEL_ARGS}"
-        ),
-    )
+    args = "arrow.server=https://10.0.2.100 arrow.faildelay=0"
+    guest = direct_boot(inventory_image, boot_server, tmp_path, args)
     with guest:
         guest.wait_for_exit(timeout=BOOT_CEILING_S, what="the reboot after the refusal")
     console = guest.console()
