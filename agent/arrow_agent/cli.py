@@ -6,7 +6,9 @@ and ``parse`` output can be piped. Exit codes are listed in EXIT_CODES and docs/
 
 The collectors and the HTTP client are imported only once ``collect`` has started its early
 LLDP listener (and ``parse`` only imports the parsers): under emulation those imports take more
-than a second, which the listener's window then absorbs instead of following.
+than a second, which the listener's window then absorbs instead of following. The image's own
+run starts that listener even earlier, before this module loads (arrow_agent.__main__), and
+hands it to ``main``.
 """
 
 from __future__ import annotations
@@ -110,12 +112,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    early_lldp: lldp_early.EarlyListener | None = None,
+) -> int:
+    """*early_lldp*: a listener already started for this run (arrow_agent.__main__)."""
     args = build_parser().parse_args(argv)
     environ = os.environ if environ is None else environ
     if args.command == "parse":
+        if early_lldp is not None:
+            early_lldp.stop_joining()
         return parse_file(args.kind, args.file)
-    return collect_command(args, environ)
+    return collect_command(args, environ, early_lldp)
 
 
 def parse_file(kind: str, path: Path) -> int:
@@ -185,7 +195,11 @@ def load_config(args: argparse.Namespace, environ: Mapping[str, str]) -> Config:
     return resolve(cmdline=cmdline, env=from_env(environ), flags=flags)
 
 
-def collect_command(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+def collect_command(
+    args: argparse.Namespace,
+    environ: Mapping[str, str],
+    started: lldp_early.EarlyListener | None = None,
+) -> int:
     if args.root is not None and not Path(args.root).is_dir():
         say(f"collect: --root {args.root} is not a directory")
         return EXIT_USAGE
@@ -207,7 +221,7 @@ def collect_command(args: argparse.Namespace, environ: Mapping[str, str]) -> int
             )
             return EXIT_USAGE
 
-    early = start_early_lldp(config)
+    early = start_early_lldp(config, started)
     from arrow_agent.inventory import collect_inventory  # see the module's docstring
     from arrow_agent.submit import announce_started, submit
 
@@ -250,11 +264,19 @@ def collect_command(args: argparse.Namespace, environ: Mapping[str, str]) -> int
     return EXIT_OK
 
 
-def start_early_lldp(config: Config) -> lldp_early.EarlyListener | None:
-    """LLDP listening on the real machine's physical ports, from now on, as they link."""
-    if run.get_root() is not None or config.lldp_wait <= 0:
-        return None
-    return lldp_early.EarlyListener(config.lldp_wait)
+def start_early_lldp(
+    config: Config, started: lldp_early.EarlyListener | None = None
+) -> lldp_early.EarlyListener | None:
+    """LLDP listening on the real machine's physical ports, from now on, as they link; the
+    listener *started* before the settings were read if it listens as they say. One that does
+    not (a flag changed the window) stops taking ports; its windows run out unused."""
+    wanted = run.get_root() is None and config.lldp_wait > 0
+    if started is not None:
+        if wanted and started.wait_s == config.lldp_wait:
+            say(f"lldp: listening since the agent started, {started.wait_s:g} s per linked port")
+            return started
+        started.stop_joining()
+    return lldp_early.EarlyListener(config.lldp_wait) if wanted else None
 
 
 def wait_for(path: Path, timeout_s: float, *, poll_s: float = 0.1) -> bool:

@@ -1,8 +1,10 @@
 """LLDP listening from the agent's first moment, while the network is still coming up.
 
-The image's /init starts the agent before DHCP is done (``collect --wait-for FILE``), and the
-agent starts this listener before it imports its collectors and its HTTP client, so the LLDP
-window runs while DHCP waits and Python imports, not after them. Each physical port joins when
+The image's /init starts the agent before DHCP is done (``collect --wait-for FILE``) and tells
+it so (``ARROW_LLDP_EARLY=1``): ``python3 -m arrow_agent`` then starts this listener before it
+imports anything else (``start_for_image_run``), so the LLDP window runs while DHCP waits and
+Python imports the CLI, the collectors and the HTTP client, not after them. Anywhere else
+``collect`` starts it once it has read its settings. Each physical port joins when
 it links, until the collectors start (``lldp.Listening``: announced on, then listened to for
 the window from its joining); the LLDP collector takes what was heard and listens itself only
 on linked ports this did not cover (one that linked later).
@@ -17,7 +19,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from arrow_agent.collectors import Failure, lldp
@@ -25,6 +27,7 @@ from arrow_agent.collectors import Failure, lldp
 POLL_S = 0.1  # how often ports that have no link yet are looked at
 JOIN_MAX_S = 120.0  # ports stop joining by then even if the agent never collects
 SYS_NET = Path("/sys/class/net")
+IMAGE_RUN_ENV = "ARROW_LLDP_EARLY"  # "1": the image's own run on the machine (image/init)
 
 
 def physical_ports() -> list[str]:
@@ -118,3 +121,20 @@ class EarlyListener:
         self.stop_joining()
         self._thread.join(timeout_s)
         return None if self._thread.is_alive() else self._heard
+
+
+def start_for_image_run(environ: Mapping[str, str]) -> EarlyListener | None:
+    """The listener of the image's own run, started before the CLI is imported; None anywhere
+    else. Its window is the one the settings give without flags (kernel command line, then
+    environment: the image's /init passes no flags); ``collect`` replaces it if its flags say
+    otherwise, and reports any setting that does not resolve, so none is started then."""
+    if environ.get(IMAGE_RUN_ENV) != "1":
+        return None
+    from arrow_agent import config, run
+
+    try:
+        cmdline = config.parse_cmdline(run.read_sys("/proc/cmdline"))
+        settings = config.resolve(cmdline=cmdline, env=config.from_env(environ), flags={})
+    except (OSError, config.ConfigError):
+        return None
+    return EarlyListener(settings.lldp_wait) if settings.lldp_wait > 0 else None

@@ -260,6 +260,8 @@ def test_image_boots_through_ipxe_and_submits_serial_macs_and_token(boot_server,
     assert set(macs) == {MAC_BOOT, MAC_SECOND}, data["mac_address"]
     assert all(name for name in macs.values()), data["mac_address"]
     assert submission.headers.get("X-Inventory-Token") == TOKEN
+    # /init's ARROW_LLDP_EARLY=1: the window ran from the agent's first line (docs/agent.md)
+    assert "lldp: listening since the agent started" in guest.console()
     assert exit_code == 0, "QEMU exits cleanly when the guest reboots (-no-reboot)"
     assert took <= BOOT_CEILING_S, f"{took:.1f} s to submission\n{guest.console_tail()}"
 

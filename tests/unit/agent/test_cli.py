@@ -187,3 +187,61 @@ def test_waiting_for_a_file_that_never_comes_gives_up_and_says_so(capsys, tmp_pa
 def test_waiting_for_a_file_that_is_there_returns_at_once(tmp_path):
     (tmp_path / "network.ready").touch()
     assert cli.wait_for(tmp_path / "network.ready", 0) is True
+
+
+class StartedListener:
+    """Stands in for lldp_early's thread, which would listen on this host's own NICs."""
+
+    def __init__(self, wait_s: float) -> None:
+        self.wait_s = wait_s
+        self.stopped = False
+
+    def stop_joining(self) -> None:
+        self.stopped = True
+
+
+def settings(**flags: str) -> cli.Config:
+    return cli.resolve(cmdline={}, env={}, flags=flags)
+
+
+@pytest.fixture
+def new_listeners(monkeypatch):
+    """Listeners that do not listen, on the real machine (an earlier collect may have left a
+    --root set)."""
+    monkeypatch.setattr(cli.lldp_early, "EarlyListener", StartedListener)
+    previous = cli.run.get_root()
+    cli.run.set_root(None)
+    yield
+    cli.run.set_root(previous)
+
+
+def test_collect_keeps_the_listener_the_image_run_started_and_says_so(capsys, new_listeners):
+    started = StartedListener(3.0)
+    assert cli.start_early_lldp(settings(), started) is started
+    assert not started.stopped
+    assert "lldp: listening since the agent started, 3 s per linked port" in capsys.readouterr().err
+
+
+def test_a_flag_that_changes_the_window_replaces_the_early_listener(new_listeners):
+    started = StartedListener(3.0)
+    replaced = cli.start_early_lldp(settings(lldp_wait="35"), started)
+    assert started.stopped
+    assert isinstance(replaced, StartedListener)
+    assert replaced.wait_s == 35
+
+
+@pytest.mark.parametrize("root", [False, True])
+def test_lldp_off_or_a_replayed_machine_stops_the_early_listener(new_listeners, tmp_path, root):
+    started = StartedListener(3.0)
+    if root:
+        cli.run.set_root(str(tmp_path))
+    wait = "3" if root else "0"
+    assert cli.start_early_lldp(settings(lldp_wait=wait), started) is None
+    assert started.stopped
+
+
+def test_parse_stops_an_early_listener(capsys):
+    started = StartedListener(3.0)
+    path = str(FIXTURES / "dmidecode/hp-proliant-dl360p-gen8.txt")
+    assert cli.main(["parse", "dmidecode", path], environ={}, early_lldp=started) == 0
+    assert started.stopped

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import threading
 
-from arrow_agent import lldp_early
+import pytest
+
+from arrow_agent import lldp_early, run
 from arrow_agent.collectors import lldp
 
 
@@ -89,3 +91,54 @@ def test_a_listener_that_breaks_is_a_failure_and_the_collector_listens_itself():
     assert [f.message for f in heard.failures] == [
         "early listener: PermissionError: no raw sockets here"
     ]
+
+
+class StartedListener:
+    """Stands in for the thread, which would listen on this host's own NICs."""
+
+    def __init__(self, wait_s: float) -> None:
+        self.wait_s = wait_s
+        self.stopped = False
+
+    def stop_joining(self) -> None:
+        self.stopped = True
+
+
+@pytest.fixture
+def kernel_cmdline(monkeypatch):
+    """The image run's settings come from /proc/cmdline: this one's, not the host's."""
+    line = {"text": "console=ttyS0 arrow.server=http://10.0.2.100"}
+    monkeypatch.setattr(run, "read_sys", lambda path: line["text"])
+    monkeypatch.setattr(lldp_early, "EarlyListener", StartedListener)
+    return line
+
+
+def test_the_image_run_listens_from_the_first_line_for_the_configured_window(kernel_cmdline):
+    kernel_cmdline["text"] += " arrow.lldp_wait=5"
+    started = lldp_early.start_for_image_run({lldp_early.IMAGE_RUN_ENV: "1"})
+    assert isinstance(started, StartedListener)
+    assert started.wait_s == 5
+    env_wins = {lldp_early.IMAGE_RUN_ENV: "1", "ARROW_LLDP_WAIT": "7"}
+    assert lldp_early.start_for_image_run(env_wins).wait_s == 7
+
+
+@pytest.mark.parametrize(
+    ("environ", "cmdline_tail"),
+    [
+        ({}, ""),  # a run by hand, a test, support's `collect --dry-run`
+        ({lldp_early.IMAGE_RUN_ENV: "0"}, ""),
+        ({lldp_early.IMAGE_RUN_ENV: "1"}, " arrow.lldp_wait=0"),  # LLDP off
+        ({lldp_early.IMAGE_RUN_ENV: "1"}, " arrow.deadline=soon"),  # collect reports it
+    ],
+)
+def test_no_listener_starts_before_the_cli_otherwise(kernel_cmdline, environ, cmdline_tail):
+    kernel_cmdline["text"] += cmdline_tail
+    assert lldp_early.start_for_image_run(environ) is None
+
+
+def test_an_unreadable_kernel_command_line_starts_nothing(monkeypatch):
+    def unreadable(path: str) -> str:
+        raise PermissionError(path)
+
+    monkeypatch.setattr(run, "read_sys", unreadable)
+    assert lldp_early.start_for_image_run({lldp_early.IMAGE_RUN_ENV: "1"}) is None
